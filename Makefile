@@ -1,0 +1,54 @@
+# tcn — top-level entry points. CMake + CTest do the work underneath.
+#   make demo    build, then run the attestation demo (scripts/demo.sh)
+#   make test    everything CI runs: -Werror build + suite, ASan/UBSan build + suite, short fuzz runs
+#   make check   the suite once, on the normal build (quick)
+#   make bench   benchmarks (figures recorded in docs/BENCHMARKS.md)
+#   make fuzz    long libFuzzer runs (FUZZ_SECONDS per target, default 300)
+
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+BUILD ?= build
+FUZZ_SECONDS ?= 300
+FUZZ_SMOKE_SECONDS ?= 20
+CMAKE_FLAGS ?=
+
+.PHONY: all deps build check test test-sanitize fuzz fuzz-smoke fuzz-build demo bench clean
+
+all: build
+
+deps:
+	@./scripts/install-deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTCN_WERROR=ON $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+check: build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+test-sanitize: deps
+	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DTCN_WERROR=ON -DTCN_SANITIZE=ON >/dev/null
+	@cmake --build build-asan -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --test-dir build-asan --output-on-failure -j $(JOBS)
+
+fuzz-build: deps
+	@CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTCN_FUZZ=ON >/dev/null
+	@cmake --build build-fuzz -j $(JOBS)
+
+fuzz-smoke: fuzz-build
+	@./scripts/fuzz.sh build-fuzz $(FUZZ_SMOKE_SECONDS)
+
+fuzz: fuzz-build
+	@./scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS)
+
+test: check test-sanitize fuzz-smoke
+	@echo "make test: all stages passed (werror build + suite, ASan/UBSan suite, fuzz smoke)"
+
+demo: build
+	@./scripts/demo.sh
+
+bench: build
+	@./scripts/bench.sh $(BUILD)
+
+clean:
+	rm -rf build build-asan build-fuzz demo-out

@@ -1,0 +1,2 @@
+#include "cli/cli.h"
+int tcn_cmd_sim_platform(int argc, char **argv) { (void)argc; (void)argv; return 2; }
