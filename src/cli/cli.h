@@ -18,4 +18,10 @@ int tcn_cmd_measure(int argc, char **argv);
 int tcn_cmd_sim_platform(int argc, char **argv);
 int tcn_cmd_version(int argc, char **argv);
 
+
+#include <jansson.h>
+
+/* Prints one compact JSON object on a line and releases it. */
+void tcn_cli_json_print(json_t *o);
+
 #endif

@@ -32,14 +32,14 @@ int tcn_cmd_measure(int argc, char **argv)
     tcn_err_clear(&err);
     if (tcn_sim_measure_file(file, m, &err) != TCN_OK) {
         if (json)
-            printf("{\"error\":\"%s\"}\n", tcn_err_name(err.code));
+            tcn_cli_json_print(json_pack("{s:s,s:s}", "error", err.msg, "error_code", tcn_err_name(err.code)));
         fprintf(stderr, "tcn measure: %s\n", err.msg);
         return TCN_EXIT_FAIL;
     }
     char hex[2 * TCN_SIM_MEASUREMENT_LEN + 1];
     tcn_hex_encode(m, sizeof(m), hex);
     if (json)
-        printf("{\"file\":\"%s\",\"measurement\":\"%s\"}\n", file, hex);
+        tcn_cli_json_print(json_pack("{s:s,s:s}", "file", file, "measurement", hex));
     else
         printf("%s\n", hex);
     return TCN_EXIT_OK;

@@ -48,7 +48,7 @@ int tcn_time_parse_rfc3339(const char *s, int64_t *out_ms, tcn_error *err)
     static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     int Y, M, D, h, mi, sec;
     size_t n = strlen(s);
-    if (n < 20 || digits(s, 4, &Y) || s[4] != '-' || digits(s + 5, 2, &M) || s[7] != '-' ||
+    if (n < 19 || digits(s, 4, &Y) || s[4] != '-' || digits(s + 5, 2, &M) || s[7] != '-' ||
         digits(s + 8, 2, &D) || (s[10] != 'T' && s[10] != 't') || digits(s + 11, 2, &h) || s[13] != ':' ||
         digits(s + 14, 2, &mi) || s[16] != ':' || digits(s + 17, 2, &sec))
         return tcn_err_set(err, TCN_ERR_MALFORMED, "time '%.40s': expected RFC 3339 YYYY-MM-DDTHH:MM:SSZ", s);
