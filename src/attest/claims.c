@@ -98,10 +98,16 @@ json_t *tcn_claims_to_json(const tcn_claims *c)
     for (size_t i = 0; i < c->advisory_count; i++)
         json_array_append_new(adv, json_string(c->advisory_ids[i]));
     json_object_set_new(o, "advisory_ids", adv);
-    char ts[40];
-    tcn_time_format_rfc3339_ms(c->timestamp_ms, ts, sizeof(ts));
-    json_object_set_new(o, "timestamp", json_string(ts));
-    json_object_set_new(o, "timestamp_ms", json_integer(c->timestamp_ms));
+    /* SGX/TDX quotes carry no time: null rather than an invented one. */
+    if (c->timestamp_ms > 0) {
+        char ts[40];
+        tcn_time_format_rfc3339_ms(c->timestamp_ms, ts, sizeof(ts));
+        json_object_set_new(o, "timestamp", json_string(ts));
+        json_object_set_new(o, "timestamp_ms", json_integer(c->timestamp_ms));
+    } else {
+        json_object_set_new(o, "timestamp", json_null());
+        json_object_set_new(o, "timestamp_ms", json_null());
+    }
     if (c->tee == TCN_TEE_NITRO) {
         json_t *pcrs = json_object();
         for (unsigned i = 0; i < TCN_NITRO_PCR_COUNT; i++) {

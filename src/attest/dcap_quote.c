@@ -25,13 +25,6 @@ static int rd_copy(tcn_cursor *c, void *dst, size_t n, const char *field, tcn_er
     return TCN_OK;
 }
 
-static int rd_skip(tcn_cursor *c, size_t n, const char *field, tcn_error *err)
-{
-    if (tcn_cur_skip(c, n) != TCN_OK)
-        return truncated(c, n, field, err);
-    return TCN_OK;
-}
-
 static int rd_u16(tcn_cursor *c, uint16_t *v, const char *field, tcn_error *err)
 {
     if (tcn_cur_u16le(c, v) != TCN_OK)
@@ -311,7 +304,8 @@ void tcn_dcap_quote_to_claims(const tcn_dcap_quote *q, tcn_claims *out)
 #define DER_OCTET_STRING 0x04
 #define DER_INTEGER 0x02
 #define DER_ENUMERATED 0x0a
-#define DER_LEN_BYTES_MAX 3 /* 16 MiB: far above any extension */
+#define DER_LEN_BYTES_MAX 3  /* 16 MiB: far above any extension */
+#define DER_UINT_BYTES_MAX 5 /* a sign byte and 32 bits */
 
 /* 1.2.840.113741.1.13.1 without tag and length. */
 static const uint8_t sgx_ext_oid[] = {0x2a, 0x86, 0x48, 0x86, 0xf8, 0x4d, 0x01, 0x0d, 0x01};
@@ -373,7 +367,8 @@ static int der_uint(tcn_cursor *c, uint8_t tag, uint32_t max, uint32_t *out, con
     TCN_GUARD(der_next(c, tag, &v, what, err));
     size_t n = tcn_cur_remaining(&v);
     const uint8_t *b = tcn_cur_ptr(&v);
-    TCN_ENSURE(n >= 1 && n <= 5, err, TCN_ERR_MALFORMED, "PCK SGX extension: %s: integer of %zu bytes", what, n);
+    TCN_ENSURE(n >= 1 && n <= DER_UINT_BYTES_MAX, err, TCN_ERR_MALFORMED,
+               "PCK SGX extension: %s: integer of %zu bytes", what, n);
     TCN_ENSURE((b[0] & 0x80) == 0, err, TCN_ERR_MALFORMED, "PCK SGX extension: %s: negative integer", what);
     TCN_ENSURE(n == 1 || b[0] != 0 || (b[1] & 0x80) != 0, err, TCN_ERR_MALFORMED,
                "PCK SGX extension: %s: non-minimal integer", what);

@@ -30,9 +30,10 @@ int tcn_nitro_verify(const uint8_t *doc, size_t len, int64_t at_ms, tcn_claims *
  * and the response {"Attestation": {"document": bstr}} or
  * {"Error": "<ErrorCode>"} (InvalidArgument, InputTooLarge, InternalError, ...).
  * Transport from the Linux driver (include/uapi/linux/nsm.h, drivers/misc/nsm.c;
- * nsm-api src/driver/mod.rs): one ioctl _IOWR(0x0A, 0, {iovec request;
- * iovec response}) on /dev/nsm, requests up to 0x1000 bytes, responses up to
- * 0x3000 bytes. */
+ * nsm-api src/driver/mod.rs): one ioctl _IOWR(0x0A, 0, struct nsm_raw) on
+ * /dev/nsm, where struct nsm_raw is {request, response} pairs of
+ * {u64 addr; u64 len} (two struct iovec on 64-bit), requests up to 0x1000
+ * bytes, responses up to 0x3000 bytes. */
 
 #define TCN_NITRO_NSM_DEVICE "/dev/nsm"
 #define TCN_NITRO_NSM_REQUEST_MAX 0x1000  /* NSM_REQUEST_MAX_SIZE */
@@ -48,8 +49,9 @@ int tcn_nitro_nsm_encode_attestation_request(const uint8_t *user_data, size_t ud
 /* Decodes an NSM response to the Attestation request. On success *doc points
  * INTO p (no copy, nothing to free): it stays valid as long as the caller
  * keeps p alive and unchanged. An {"Error": code} answer fails with
- * TCN_ERR_IO and a message naming the code; any other shape is
- * TCN_ERR_MALFORMED. The document itself is not parsed or verified here. */
+ * TCN_ERR_IO and a message naming the code; any other shape fails with
+ * TCN_ERR_MALFORMED (TCN_ERR_TRUNCATED, TCN_ERR_TOO_LARGE for lengths). The
+ * document itself is not parsed or verified here. */
 int tcn_nitro_nsm_decode_attestation_response(const uint8_t *p, size_t len, const uint8_t **doc, size_t *doc_len,
                                               tcn_error *err) TCN_MUST_CHECK;
 

@@ -146,12 +146,26 @@ int tcn_nitro_cbor_put_head(tcn_buf *b, unsigned major, uint64_t arg)
     return tcn_buf_u64be(b, arg);
 }
 
+void tcn_nitro_quote(const uint8_t *p, size_t n, char *out, size_t cap)
+{
+    TCN_ASSERT(cap >= 8);
+    size_t o = 0, i = 0;
+    for (; i < n && o + 4 < cap; i++)
+        out[o++] = (p[i] >= 0x20 && p[i] < 0x7f) ? (char)p[i] : '?';
+    if (i < n) {
+        out[o++] = '.';
+        out[o++] = '.';
+        out[o++] = '.';
+    }
+    out[o] = '\0';
+}
+
 /* ---- decoding with libcbor ---------------------------------------------- */
 
-/* Pre-checks p[0..len) and decodes it; the whole input must be the one item. */
-static int load(const uint8_t *p, size_t len, const char *what, cbor_item_t **out, tcn_error *err)
+/* Decodes p[0..len), which has passed tcn_nitro_cbor_check; the whole input
+ * must be the one item. */
+static int decode(const uint8_t *p, size_t len, const char *what, cbor_item_t **out, tcn_error *err)
 {
-    TCN_GUARD(tcn_nitro_cbor_check(p, len, TCN_NITRO_CBOR_DEPTH_MAX, what, err));
     struct cbor_load_result r;
     memset(&r, 0, sizeof(r));
     cbor_item_t *item = cbor_load(p, len, &r);
@@ -160,11 +174,19 @@ static int load(const uint8_t *p, size_t len, const char *what, cbor_item_t **ou
             cbor_decref(&item);
         if (r.error.code == CBOR_ERR_MEMERROR)
             return tcn_err_set(err, TCN_ERR_NOMEM, "%s: out of memory decoding CBOR", what);
-        return tcn_err_set(err, TCN_ERR_MALFORMED, "%s: CBOR does not decode (libcbor error %d at byte %zu, read %zu of %zu)",
-                           what, (int)r.error.code, r.error.position, r.read, len);
+        return tcn_err_set(err, TCN_ERR_MALFORMED,
+                           "%s: CBOR does not decode (libcbor error %d at byte %zu, read %zu of %zu)", what,
+                           (int)r.error.code, r.error.position, r.read, len);
     }
     *out = item;
     return TCN_OK;
+}
+
+/* Pre-checks p[0..len) and decodes it. */
+static int load(const uint8_t *p, size_t len, const char *what, cbor_item_t **out, tcn_error *err)
+{
+    TCN_GUARD(tcn_nitro_cbor_check(p, len, TCN_NITRO_CBOR_DEPTH_MAX, what, err));
+    return decode(p, len, what, out, err);
 }
 
 static const uint8_t empty_bytes[1];
@@ -189,20 +211,6 @@ static bool get_text(const cbor_item_t *it, const uint8_t **p, size_t *len)
 }
 
 static bool text_is(const uint8_t *p, size_t n, const char *s) { return n == strlen(s) && memcmp(p, s, n) == 0; }
-
-/* Printable rendering of untrusted text for an error message. */
-static void quote_text(const uint8_t *p, size_t n, char *out, size_t cap)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < n && o + 4 < cap; i++)
-        out[o++] = (p[i] >= 0x20 && p[i] < 0x7f) ? (char)p[i] : '?';
-    if (n > 0 && o + 4 >= cap) {
-        out[o++] = '.';
-        out[o++] = '.';
-        out[o++] = '.';
-    }
-    out[o] = '\0';
-}
 
 /* ---- COSE_Sign1 protected header ---------------------------------------- */
 
@@ -311,7 +319,7 @@ static int parse_digest(const cbor_item_t *v, tcn_error *err)
     TCN_ENSURE(get_text(v, &p, &n), err, TCN_ERR_MALFORMED, "nitro: payload field 'digest' is not a text string");
     if (!text_is(p, n, "SHA384")) {
         char q[40];
-        quote_text(p, n, q, sizeof(q));
+        tcn_nitro_quote(p, n, q, sizeof(q));
         return tcn_err_set(err, TCN_ERR_UNSUPPORTED,
                            "nitro: payload field 'digest' is \"%s\"; only \"SHA384\" is supported", q);
     }
@@ -469,17 +477,25 @@ static int parse_doc(const uint8_t *doc, size_t len, tcn_nitro_doc *d, tcn_error
     TCN_ENSURE(len > 0, err, TCN_ERR_TRUNCATED, "nitro: empty document");
     TCN_ENSURE(len <= TCN_NITRO_DOC_MAX, err, TCN_ERR_TOO_LARGE, "nitro: document has %zu bytes, limit %d", len,
                TCN_NITRO_DOC_MAX);
-    TCN_GUARD(load(doc, len, "nitro: COSE_Sign1", &d->cose_item_, err));
-    cbor_item_t *arr = d->cose_item_;
-    if (cbor_isa_tag(arr)) {
-        uint64_t tag = cbor_tag_value(arr);
+    TCN_GUARD(tcn_nitro_cbor_check(doc, len, TCN_NITRO_CBOR_DEPTH_MAX, "nitro: COSE_Sign1", err));
+    /* COSE_Sign1 may come tagged 18 (RFC 9052 §2, §4.2). The tag is read
+     * here, not by libcbor: libcbor 0.8 rejects the one-byte tag heads
+     * 0xc6..0xd4 as reserved, and 18 is 0xd2. */
+    tcn_cursor c;
+    tcn_cur_init(&c, doc, len);
+    unsigned major = 0;
+    uint64_t tag = 0;
+    int rc = tcn_nitro_cbor_head(&c, &major, &tag);
+    TCN_ASSERT(rc == TCN_OK); /* the check above read the same head */
+    if (major == TCN_NITRO_CBOR_TAG) {
         TCN_ENSURE(tag == TCN_COSE_SIGN1_TAG, err, TCN_ERR_MALFORMED,
                    "nitro: COSE_Sign1: CBOR tag %llu, expected 18 (COSE_Sign1) or none", (unsigned long long)tag);
-        /* cbor_tag_item takes a reference; cbor_move hands it back, leaving
-         * the tag (owned through cose_item_) as the only owner. */
-        arr = cbor_move(cbor_tag_item(arr));
         d->tagged = true;
+    } else {
+        tcn_cur_init(&c, doc, len);
     }
+    TCN_GUARD(decode(tcn_cur_ptr(&c), tcn_cur_remaining(&c), "nitro: COSE_Sign1", &d->cose_item_, err));
+    const cbor_item_t *arr = d->cose_item_;
     TCN_ENSURE(cbor_isa_array(arr) && cbor_array_size(arr) == 4, err, TCN_ERR_MALFORMED,
                "nitro: COSE_Sign1: expected an array of 4 items [protected, unprotected, payload, signature]");
     cbor_item_t **it = cbor_array_handle(arr);

@@ -64,7 +64,7 @@ typedef struct tcn_nitro_doc {
     tcn_nitro_opt_bytes user_data;
     tcn_nitro_opt_bytes nonce;
 
-    /* Owned: the decoded COSE array (with its tag) and the decoded payload. */
+    /* Owned: the decoded COSE array (without its tag) and the decoded payload. */
     struct cbor_item_t *cose_item_;
     struct cbor_item_t *payload_item_;
 } tcn_nitro_doc;
@@ -112,5 +112,9 @@ int tcn_nitro_cbor_check(const uint8_t *p, size_t len, unsigned depth_max, const
 /* Appends a CBOR head (major type, argument) in the shortest form
  * (RFC 8949 §4.2.1, core deterministic encoding). */
 int tcn_nitro_cbor_put_head(tcn_buf *b, unsigned major, uint64_t arg) TCN_MUST_CHECK;
+
+/* Untrusted text for an error message: printable ASCII kept, other bytes
+ * shown as '?', cut with "..." to fit cap (>= 8) including the NUL. */
+void tcn_nitro_quote(const uint8_t *p, size_t n, char *out, size_t cap);
 
 #endif

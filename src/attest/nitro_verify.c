@@ -5,10 +5,13 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "attest/nitro_doc.h"
 #include "attest/roots.h"
@@ -33,16 +36,88 @@ static void root_der_init(void)
     g_root_der_len = (size_t)n;
 }
 
-/* ES384 needs an EC key on P-384 (RFC 9053 §2.1: the curve goes with the alg). */
-static int check_leaf_key(EVP_PKEY *pk, tcn_error *err)
+/* ---- parsed certificates, by DER ------------------------------------------
+ * In OpenSSL 3.0 d2i_X509 decodes the subject key through the provider
+ * decoders, ~150 us per certificate here: parsing the five certificates of a
+ * document costs as much as its P-384 signature check. The intermediates of a
+ * document repeat across documents for hours to days, and a re-verified
+ * document repeats its leaf, so each certificate is parsed once and shared.
+ * A hit needs the full DER to be byte-equal (no hash shortcut); entries are
+ * read-only once stored (as certificates in an X509_STORE are) and evicted
+ * round-robin. Process lifetime, like the x509 signature cache. */
+
+#define CERT_CACHE_SLOTS 32
+
+struct cert_slot {
+    uint8_t *der;
+    size_t len;
+    X509 *x;
+};
+
+static pthread_mutex_t g_cert_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct cert_slot g_certs[CERT_CACHE_SLOTS];
+static unsigned g_cert_next;
+
+static X509 *cert_lookup(const uint8_t *der, size_t len)
+{
+    X509 *x = NULL;
+    pthread_mutex_lock(&g_cert_mu);
+    for (unsigned i = 0; i < CERT_CACHE_SLOTS && x == NULL; i++)
+        if (g_certs[i].x != NULL && g_certs[i].len == len && memcmp(g_certs[i].der, der, len) == 0 &&
+            X509_up_ref(g_certs[i].x))
+            x = g_certs[i].x;
+    pthread_mutex_unlock(&g_cert_mu);
+    return x;
+}
+
+static void cert_store(const uint8_t *der, size_t len, X509 *x)
+{
+    uint8_t *copy = malloc(len);
+    if (copy == NULL || !X509_up_ref(x)) {
+        free(copy);
+        return; /* not cached; the caller keeps its own reference */
+    }
+    memcpy(copy, der, len);
+    pthread_mutex_lock(&g_cert_mu);
+    struct cert_slot *s = &g_certs[g_cert_next++ % CERT_CACHE_SLOTS];
+    X509 *old_x = s->x;
+    uint8_t *old_der = s->der;
+    s->der = copy;
+    s->len = len;
+    s->x = x;
+    pthread_mutex_unlock(&g_cert_mu);
+    X509_free(old_x);
+    free(old_der);
+}
+
+/* Like tcn_x509_parse_der, through the cache. The caller frees *out. */
+static int cert_parse(const uint8_t *der, size_t len, X509 **out, tcn_error *err)
+{
+    X509 *x = cert_lookup(der, len);
+    if (x == NULL) {
+        TCN_GUARD(tcn_x509_parse_der(der, len, &x, err));
+        cert_store(der, len, x);
+    }
+    *out = x;
+    return TCN_OK;
+}
+
+/* The leaf signs the document: ES384 needs an EC key on P-384 (RFC 9053
+ * §2.1), and the certificate must allow signatures (key usage
+ * digitalSignature, attestation_process.md §3.2.3.3; an absent extension
+ * allows every use, RFC 5280 §4.2.1.3). */
+static int check_leaf(X509 *leaf, EVP_PKEY *pk, tcn_error *err)
 {
     TCN_ENSURE(pk != NULL, err, TCN_ERR_MALFORMED, "nitro: leaf certificate public key does not decode");
     char group[64] = "";
     size_t glen = 0;
     int ok = EVP_PKEY_is_a(pk, "EC") && EVP_PKEY_get_group_name(pk, group, sizeof(group), &glen) == 1 &&
              strcmp(group, "secp384r1") == 0;
+    ERR_clear_error();
     TCN_ENSURE(ok, err, TCN_ERR_UNSUPPORTED, "nitro: leaf certificate key is %s%s%s, ES384 needs EC P-384",
                EVP_PKEY_get0_type_name(pk) ? EVP_PKEY_get0_type_name(pk) : "?", group[0] ? " " : "", group);
+    TCN_ENSURE(X509_get_key_usage(leaf) & KU_DIGITAL_SIGNATURE, err, TCN_ERR_CERT_CHAIN,
+               "nitro: leaf certificate key usage does not allow digitalSignature");
     return TCN_OK;
 }
 
@@ -114,7 +189,7 @@ static int verify_chain(const tcn_nitro_doc *d, X509 *leaf, int64_t at_ms, tcn_e
     int rc = TCN_OK;
     for (size_t i = 1; i < d->cabundle_count && rc == TCN_OK; i++) {
         X509 *c = NULL;
-        rc = tcn_x509_parse_der(d->cabundle[i], d->cabundle_len[i], &c, err);
+        rc = cert_parse(d->cabundle[i], d->cabundle_len[i], &c, err);
         if (rc != TCN_OK) {
             tcn_err_wrap(err, "nitro: payload field 'cabundle': entry %zu", i);
         } else if (!sk_X509_push(inter, c)) {
@@ -176,17 +251,18 @@ int tcn_nitro_verify(const uint8_t *doc, size_t len, int64_t at_ms, tcn_claims *
     tcn_nitro_doc d;
     TCN_GUARD(tcn_nitro_doc_parse(doc, len, &d, err));
     X509 *leaf = NULL;
+    EVP_PKEY *key = NULL;
     int rc = TCN_OK;
     if (!(d.pcr_present & 1u)) {
         rc = tcn_err_set(err, TCN_ERR_MALFORMED, "nitro: payload field 'pcrs': PCR 0 (the measurement) is missing");
         goto out;
     }
-    if (tcn_x509_parse_der(d.certificate, d.certificate_len, &leaf, err) != TCN_OK) {
+    if (cert_parse(d.certificate, d.certificate_len, &leaf, err) != TCN_OK) {
         rc = tcn_err_wrap(err, "nitro: payload field 'certificate'");
         goto out;
     }
-    EVP_PKEY *key = X509_get0_pubkey(leaf);
-    if ((rc = check_leaf_key(key, err)) != TCN_OK)
+    key = X509_get0_pubkey(leaf); /* owned by leaf */
+    if ((rc = check_leaf(leaf, key, err)) != TCN_OK)
         goto out;
     /* The chain first: the key is trusted before it is used. */
     if ((rc = verify_chain(&d, leaf, at_ms >= 0 ? at_ms : d.timestamp_ms, err)) != TCN_OK)

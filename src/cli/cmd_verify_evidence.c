@@ -59,13 +59,17 @@ static void print_claims_text(const tcn_claims *c)
     json_object_foreach(o, k, v)
     {
         if (json_is_string(v)) {
-            printf("  %-14s %s\n", k, json_string_value(v));
+            size_t n = strlen(json_string_value(v));
+            if (n > 128)
+                printf("  %-14s %.96s... (%zu bytes; --json prints all)\n", k, json_string_value(v), n / 2);
+            else
+                printf("  %-14s %s\n", k, json_string_value(v));
         } else if (json_is_null(v)) {
             printf("  %-14s -\n", k);
         } else {
             char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
             /* PCR maps and long fields: keep one line each, but not unbounded. */
-            printf("  %-14s %.300s%s\n", k, s, strlen(s) > 300 ? "..." : "");
+            printf("  %-14s %.300s%s\n", k, s, strlen(s) > 300 ? "... (--json prints all)" : "");
             free(s);
         }
     }
@@ -172,8 +176,10 @@ int tcn_cmd_verify_evidence(int argc, char **argv)
         print_failure(json, file, tee, &err, &claims);
         return TCN_EXIT_FAIL;
     }
+    /* Nitro without --at: the chain was checked at the document's own time. */
+    int64_t checked_at = (claims.tee == TCN_TEE_NITRO && o.nitro_at_doc_time) ? claims.timestamp_ms : o.at_ms;
     char at[40];
-    tcn_time_format_rfc3339(o.at_ms, at, sizeof(at));
+    tcn_time_format_rfc3339(checked_at, at, sizeof(at));
     if (json) {
         json_t *j = tcn_claims_to_json(&claims);
         json_object_set_new(j, "file", json_string(file));
@@ -181,8 +187,8 @@ int tcn_cmd_verify_evidence(int argc, char **argv)
         json_object_set_new(j, "verified_at", json_string(at));
         tcn_cli_json_print(j);
     } else {
-        printf("OK %s: authentic %s evidence, accepted by the policy (verified at %s)\n", file,
-               tcn_tee_name(claims.tee), at);
+        printf("OK %s: authentic %s evidence, accepted by the policy (verified at %s%s)\n", file,
+               tcn_tee_name(claims.tee), at, checked_at != o.at_ms ? ", the document's own time" : "");
         print_claims_text(&claims);
     }
     return TCN_EXIT_OK;

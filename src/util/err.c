@@ -35,6 +35,9 @@ static const struct err_row tcn_err_table[TCN_ERR_COUNT_] = {
     [TCN_ERR_NOMEM] = {"TCN_ERR_NOMEM", TCN_CAT_INTERNAL, "out of memory"},
     [TCN_ERR_CRYPTO] = {"TCN_ERR_CRYPTO", TCN_CAT_INTERNAL, "cryptographic library failure"},
     [TCN_ERR_INTERNAL] = {"TCN_ERR_INTERNAL", TCN_CAT_INTERNAL, "internal error"},
+    [TCN_ERR_NOT_LEADER] = {"TCN_ERR_NOT_LEADER", TCN_CAT_STATE, "not the leader"},
+    [TCN_ERR_BUSY] = {"TCN_ERR_BUSY", TCN_CAT_STATE, "another operation is in progress"},
+    [TCN_ERR_CORRUPT] = {"TCN_ERR_CORRUPT", TCN_CAT_AUTH, "integrity check failed"},
 };
 
 static const struct err_row *row(int code)
@@ -50,7 +53,7 @@ tcn_err_category tcn_err_category_of(int code) { return row(code)->cat; }
 
 const char *tcn_err_category_name(tcn_err_category cat)
 {
-    static const char *names[] = {"ok", "usage", "io", "proto", "auth", "policy", "internal"};
+    static const char *names[] = {"ok", "usage", "io", "proto", "auth", "policy", "internal", "state"};
     if ((unsigned)cat >= sizeof(names) / sizeof(names[0]))
         return "internal";
     return names[cat];

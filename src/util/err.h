@@ -16,6 +16,7 @@ typedef enum {
     TCN_CAT_AUTH,     /* bytes are well formed but not authentic or not valid now */
     TCN_CAT_POLICY,   /* authentic, but the policy does not accept it */
     TCN_CAT_INTERNAL, /* out of memory, library failure */
+    TCN_CAT_STATE,    /* not possible in the current state: retry later or elsewhere */
 } tcn_err_category;
 
 /* Every operating error has one code; tcn_err_table in err.c maps each to
@@ -44,6 +45,9 @@ typedef enum {
     TCN_ERR_NOMEM,
     TCN_ERR_CRYPTO,
     TCN_ERR_INTERNAL,
+    TCN_ERR_NOT_LEADER,
+    TCN_ERR_BUSY,
+    TCN_ERR_CORRUPT,
     TCN_ERR_COUNT_ /* not a code */
 } tcn_err_code;
 

@@ -79,6 +79,7 @@ if [ -d "$testdata/attestation" ]; then
   expect_field measurement 33d8736db756ed4997e04ba358d27833188f1932ff7b1d156904d3f560452fbb "sgx: mrenclave"
   expect_field signer 815f42f11cf64430c30bab7816ba596a1da0130c3b028b673133a66cf9a3e0e6 "sgx: mrsigner"
   expect_field debug False "sgx: debug"
+  expect_field timestamp None "sgx: quotes carry no time"
   check 1 "sgx phala without collateral" -- "$tcn" verify-evidence "$s/sgx_v3_phala_dcap_qvl/quote.bin" --json
   expect_field error_code TCN_ERR_COLLATERAL "no collateral: code"
   check 1 "sgx phala collateral expired" -- "$tcn" verify-evidence "$s/sgx_v3_phala_dcap_qvl/quote.bin" --collateral "$s/sgx_v3_phala_dcap_qvl" --at 2025-08-01T00:00:00Z --json

@@ -8,6 +8,7 @@
 #include "util/encoding.h"
 #include "util/err.h"
 #include "util/file.h"
+#include "util/hash.h"
 #include "util/log.h"
 #include "util/secmem.h"
 #include "util/timefmt.h"
@@ -224,6 +225,28 @@ static void test_file(void **state)
     assert_int_equal(tcn_file_read("/tmp", 100, &p, &n, &e), TCN_ERR_IO);
 }
 
+/* FIPS 180-2 appendix B.1 / C.1 ("abc"), and incremental == one-shot. */
+static void test_hash(void **state)
+{
+    (void)state;
+    static const uint8_t sha256_abc[32] = {0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40,
+                                           0xde, 0x5d, 0xae, 0x22, 0x23, 0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17,
+                                           0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad};
+    uint8_t out[64];
+    tcn_sha256("abc", 3, out);
+    assert_memory_equal(out, sha256_abc, 32);
+    tcn_sha256_ctx c;
+    tcn_sha256_init(&c);
+    tcn_sha256_update(&c, "a", 1);
+    tcn_sha256_update(&c, "bc", 2);
+    tcn_sha256_final(&c, out);
+    assert_memory_equal(out, sha256_abc, 32);
+    tcn_sha512("abc", 3, out);
+    assert_int_equal(out[0], 0xdd);
+    assert_int_equal(out[1], 0xaf);
+    assert_int_equal(out[63], 0x9f);
+}
+
 int main(void)
 {
     if (tcn_crypto_init() != TCN_OK)
@@ -231,7 +254,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_err_table_and_wrap), cmocka_unit_test(test_guard_ensure), cmocka_unit_test(test_logfmt),
         cmocka_unit_test(test_hex),   cmocka_unit_test(test_base64),    cmocka_unit_test(test_secmem),
-        cmocka_unit_test(test_time),  cmocka_unit_test(test_file),
+        cmocka_unit_test(test_time),  cmocka_unit_test(test_file), cmocka_unit_test(test_hash),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
