@@ -5,6 +5,7 @@
 #   make bench   benchmarks (figures recorded in docs/BENCHMARKS.md)
 #   make fuzz    long libFuzzer runs (FUZZ_SECONDS per target, default 300)
 
+MAKEFLAGS += --no-print-directory
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD ?= build
 FUZZ_SECONDS ?= 300

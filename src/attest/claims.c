@@ -123,6 +123,8 @@ json_t *tcn_claims_to_json(const tcn_claims *c)
         json_object_set_new(o, "nonce", field_json(&c->nonce));
         json_object_set_new(o, "public_key", field_json(&c->public_key));
     }
+    if (c->tee == TCN_TEE_SGX || c->tee == TCN_TEE_TDX)
+        json_object_set_new(o, "revocation_checked", json_boolean(c->revocation_checked));
     if (c->tee == TCN_TEE_TDX) {
         json_t *r = json_array();
         for (int i = 0; i < 4; i++)

@@ -61,8 +61,12 @@ typedef struct tcn_claims {
     bool report_data_present;
     uint8_t report_data[TCN_REPORT_DATA_LEN];
     /* Evidence time (ms since epoch): Nitro document timestamp, sim issued-at;
-     * SGX/TDX quotes carry none, so the verification time is used. */
+     * 0 for SGX/TDX quotes, which carry no time (freshness comes from the key
+     * binding and re-attestation, DESIGN §4). */
     int64_t timestamp_ms;
+    /* SGX/TDX: the PCK chain was checked against Intel's CRLs (false when the
+     * collateral came without them). */
+    bool revocation_checked;
     tcn_tcb_status tcb_status;
     size_t advisory_count;
     char advisory_ids[TCN_ADVISORY_MAX][TCN_ADVISORY_ID_MAX];

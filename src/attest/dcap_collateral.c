@@ -67,8 +67,10 @@ int tcn_dcap_collateral_load_dir(const char *dir, tcn_dcap_collateral *out, tcn_
         uint8_t *p = NULL;
         size_t len = 0;
         int rc = tcn_file_read(path, collateral_files[i].max, &p, &len, err);
-        if (rc == TCN_ERR_NOT_FOUND && !collateral_files[i].required)
+        if (rc == TCN_ERR_NOT_FOUND && !collateral_files[i].required) {
+            tcn_err_clear(err);
             continue;
+        }
         if (rc == TCN_ERR_NOT_FOUND)
             rc = tcn_err_set(err, TCN_ERR_COLLATERAL, "collateral missing: %s (no file %s)", collateral_files[i].name,
                              path);
@@ -716,44 +718,6 @@ void tcn_dcap_cache_clear(void)
     pthread_mutex_unlock(&g_cache_mu);
 }
 
-#define PEM_BEGIN "-----BEGIN CERTIFICATE-----"
-#define PEM_END "-----END CERTIFICATE-----"
-
-static bool pem_space(uint8_t ch) { return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n' || ch == '\0'; }
-
-/* Finds needle in s[from, len); returns its offset or len. */
-static size_t find_text(const uint8_t *s, size_t len, size_t from, const char *needle)
-{
-    size_t n = strlen(needle);
-    for (size_t i = from; n <= len && i <= len - n; i++)
-        if (memcmp(s + i, needle, n) == 0)
-            return i;
-    return len;
-}
-
-/* The whole text must be certificate blocks separated by whitespace: OpenSSL's
- * PEM reader silently skips any text without a BEGIN line, so garbage after
- * (or between) the certificates would otherwise pass unnoticed. Returns the
- * number of blocks, or -1. */
-static int pem_blocks_strict(tcn_slice pem)
-{
-    size_t i = 0;
-    int blocks = 0;
-    for (;;) {
-        while (i < pem.len && pem_space(pem.p[i]))
-            i++;
-        if (i == pem.len)
-            return blocks;
-        if (find_text(pem.p, pem.len, i, PEM_BEGIN) != i)
-            return -1;
-        size_t end = find_text(pem.p, pem.len, i + strlen(PEM_BEGIN), PEM_END);
-        if (end == pem.len)
-            return -1;
-        i = end + strlen(PEM_END);
-        blocks++;
-    }
-}
-
 int tcn_dcap_pem_chain_cached(tcn_slice pem, STACK_OF(X509) **out, tcn_error *err)
 {
     uint8_t key[32];
@@ -770,14 +734,8 @@ int tcn_dcap_pem_chain_cached(tcn_slice pem, STACK_OF(X509) **out, tcn_error *er
         return TCN_OK;
     }
     STACK_OF(X509) *chain = NULL;
+    /* Strict: only certificate blocks and whitespace (x509.c). */
     TCN_GUARD(tcn_x509_parse_pem_chain(pem.p, pem.len, &chain, err));
-    int blocks = pem_blocks_strict(pem);
-    if (blocks != sk_X509_num(chain)) {
-        int count = sk_X509_num(chain);
-        sk_X509_pop_free(chain, X509_free);
-        return tcn_err_set(err, TCN_ERR_MALFORMED,
-                           "PEM chain: text other than whitespace around its %d certificate block(s)", count);
-    }
     STACK_OF(X509) *keep = cacheable(key) ? X509_chain_up_ref(chain) : NULL;
     if (keep != NULL) {
         STACK_OF(X509) *old = keep;

@@ -352,6 +352,7 @@ static int verify_all(verify_ctx *c, size_t len, tcn_claims *out, tcn_error *err
     TCN_GUARD(step_tcb_status(c, out, err));
     tcn_dcap_quote_to_claims(&c->q, out);
     out->timestamp_ms = 0; /* a quote carries no time of its own */
+    out->revocation_checked = c->have_crls;
     return TCN_OK;
 }
 

@@ -18,40 +18,68 @@
 
 #define CERT_DER_MAX (64 * 1024)
 
+#define PEM_BEGIN "-----BEGIN CERTIFICATE-----"
+#define PEM_END "-----END CERTIFICATE-----"
+
+static int pem_space(uint8_t ch) { return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n' || ch == '\0'; }
+
+/* Finds needle in p[0..n). */
+static const uint8_t *find(const uint8_t *p, size_t n, const char *needle)
+{
+    size_t k = strlen(needle);
+    for (size_t i = 0; n >= k && i <= n - k; i++)
+        if (memcmp(p + i, needle, k) == 0)
+            return p + i;
+    return NULL;
+}
+
 int tcn_x509_parse_pem_chain(const uint8_t *pem, size_t len, STACK_OF(X509) **out, tcn_error *err)
 {
-    TCN_ENSURE(len > 0 && len < 1024 * 1024 && len <= INT32_MAX, err, TCN_ERR_MALFORMED,
-               "PEM chain: bad length %zu", len);
-    BIO *bio = BIO_new_mem_buf(pem, (int)len);
-    if (bio == NULL)
-        return tcn_err_set(err, TCN_ERR_NOMEM, NULL);
+    TCN_ENSURE(len > 0 && len < 1024 * 1024, err, TCN_ERR_MALFORMED, "PEM chain: bad length %zu", len);
     STACK_OF(X509) *sk = sk_X509_new_null();
-    if (sk == NULL) {
-        BIO_free(bio);
-        return tcn_err_set(err, TCN_ERR_NOMEM, NULL);
-    }
+    TCN_ENSURE(sk != NULL, err, TCN_ERR_NOMEM, NULL);
+    size_t pos = 0;
+    int rc = TCN_OK;
     for (;;) {
-        X509 *c = PEM_read_bio_X509(bio, NULL, NULL, NULL);
-        if (c == NULL)
+        while (pos < len && pem_space(pem[pos]))
+            pos++;
+        if (pos == len)
             break;
-        if (!sk_X509_push(sk, c)) {
-            X509_free(c);
-            sk_X509_pop_free(sk, X509_free);
-            BIO_free(bio);
-            return tcn_err_set(err, TCN_ERR_NOMEM, NULL);
+        /* Only certificate blocks and whitespace: an SGX quote's chain is not
+         * signed, so nothing else is let through (RFC 7468 explanatory text
+         * included). */
+        size_t begin_len = strlen(PEM_BEGIN);
+        if (len - pos < begin_len || memcmp(pem + pos, PEM_BEGIN, begin_len) != 0) {
+            rc = tcn_err_set(err, TCN_ERR_MALFORMED, "PEM chain: unexpected bytes at offset %zu after %d certificate(s)",
+                             pos, sk_X509_num(sk));
+            break;
         }
+        const uint8_t *end = find(pem + pos, len - pos, PEM_END);
+        if (end == NULL) {
+            rc = tcn_err_set(err, TCN_ERR_MALFORMED, "PEM chain: certificate %d has no END line", sk_X509_num(sk));
+            break;
+        }
+        size_t block_end = (size_t)(end - pem) + strlen(PEM_END);
+        BIO *bio = BIO_new_mem_buf(pem + pos, (int)(block_end - pos));
+        X509 *c = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+        BIO_free(bio);
+        ERR_clear_error();
+        if (c == NULL) {
+            rc = tcn_err_set(err, TCN_ERR_MALFORMED, "PEM chain: certificate %d does not parse", sk_X509_num(sk));
+            break;
+        }
+        if (sk_X509_num(sk) >= 16 || !sk_X509_push(sk, c)) {
+            X509_free(c);
+            rc = tcn_err_set(err, TCN_ERR_MALFORMED, "PEM chain: more than 16 certificates");
+            break;
+        }
+        pos = block_end;
     }
-    unsigned long e = ERR_peek_last_error();
-    ERR_clear_error();
-    /* The loop ends on PEM_R_NO_START_LINE when the input is exhausted; any
-     * other error means a certificate block was present but broken. */
-    int clean_end = e == 0 || (ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE);
-    BIO_free(bio);
-    if (!clean_end || sk_X509_num(sk) == 0) {
-        int count = sk_X509_num(sk);
+    if (rc == TCN_OK && sk_X509_num(sk) == 0)
+        rc = tcn_err_set(err, TCN_ERR_MALFORMED, "PEM chain: no certificate");
+    if (rc != TCN_OK) {
         sk_X509_pop_free(sk, X509_free);
-        return tcn_err_set(err, TCN_ERR_MALFORMED, "PEM chain: %s after %d certificate(s)",
-                           count == 0 && clean_end ? "no certificate" : "malformed certificate block", count);
+        return rc;
     }
     *out = sk;
     return TCN_OK;

@@ -11,9 +11,9 @@
 
 #include "util/err.h"
 
-/* Parses one or more concatenated PEM certificates (order kept). Text outside
- * the blocks is explanatory text (RFC 7468 §2) and skipped, as is the NUL that
- * ends an SGX quote's chain; a damaged block is an error.
+/* Parses one or more concatenated PEM certificates (order kept, at most 16).
+ * Only whitespace and NUL (which ends an SGX quote's chain) may stand between
+ * and around the blocks; anything else, or a damaged block, is an error.
  * The caller frees the stack with sk_X509_pop_free(s, X509_free). */
 int tcn_x509_parse_pem_chain(const uint8_t *pem, size_t len, STACK_OF(X509) **out, tcn_error *err)
     TCN_MUST_CHECK;

@@ -1054,7 +1054,7 @@ static void test_wrong_root(void **state)
     mq = with_cert_data(junk, pl + 30, &ql);
     rc = verify_at(mq, ql, &s->col, s->at_ms, &cl, &err);
     EXPECT_RC(rc, TCN_ERR_MALFORMED, err);
-    EXPECT_MSG(err, "text other than whitespace");
+    EXPECT_MSG(err, "PEM chain: unexpected bytes");
     free(mq);
     free(junk);
     free(pem);

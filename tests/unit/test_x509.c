@@ -233,15 +233,17 @@ static void test_parsers(void **state)
     assert_int_equal(sk_X509_num(sk), 2);
     assert_true(tcn_x509_equal(sk_X509_value(sk, 0), p.leaf));
     sk_X509_pop_free(sk, X509_free);
-    /* Text outside the blocks is explanatory text (RFC 7468 §2) and is skipped. */
+    /* Nothing but whitespace may stand outside the blocks. */
     memcpy(buf + n, "junk", 5);
-    assert_int_equal(tcn_x509_parse_pem_chain((uint8_t *)buf, (size_t)n + 4, &sk, &e), TCN_OK);
-    assert_int_equal(sk_X509_num(sk), 2);
-    sk_X509_pop_free(sk, X509_free);
+    assert_int_equal(tcn_x509_parse_pem_chain((uint8_t *)buf, (size_t)n + 4, &sk, &e), TCN_ERR_MALFORMED);
+    assert_non_null(strstr(e.msg, "unexpected bytes"));
+    char lead[8192];
+    snprintf(lead, sizeof(lead), "text\n%.*s", (int)n, pem);
+    assert_int_equal(tcn_x509_parse_pem_chain((uint8_t *)lead, strlen(lead), &sk, &e), TCN_ERR_MALFORMED);
     /* A block cut off before its END line. */
     memcpy(buf, pem, (size_t)n);
     assert_int_equal(tcn_x509_parse_pem_chain((uint8_t *)buf, (size_t)n / 4, &sk, &e), TCN_ERR_MALFORMED);
-    assert_non_null(strstr(e.msg, "malformed certificate block after 0"));
+    assert_non_null(strstr(e.msg, "no END line"));
     /* Base64 damage that breaks the DER. */
     memcpy(buf, pem, (size_t)n);
     memcpy(buf + 40, "!!!!", 4);
