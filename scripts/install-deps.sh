@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config clang libclang-rt-14-dev
-  libssl-dev libsodium-dev libcbor-dev libjansson-dev libcmocka-dev
+  libssl-dev libsodium-dev libcbor-dev libjansson-dev libcmocka-dev nettle-dev libgmp-dev
   libevent-dev libcurl4-openssl-dev
   openssl python3 xxd
 )

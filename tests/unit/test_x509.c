@@ -308,6 +308,65 @@ static void test_ecdsa_raw(void **state)
     EVP_PKEY_free(k);
 }
 
+/* Raw r||s from an OpenSSL DER signature. */
+static void der_to_rs(const uint8_t *der, size_t dl, uint8_t *rs, int half)
+{
+    const unsigned char *pp = der;
+    ECDSA_SIG *sig = d2i_ECDSA_SIG(NULL, &pp, (long)dl);
+    assert_non_null(sig);
+    const BIGNUM *r, *s;
+    ECDSA_SIG_get0(sig, &r, &s);
+    BN_bn2binpad(r, rs, half);
+    BN_bn2binpad(s, rs + half, half);
+    ECDSA_SIG_free(sig);
+}
+
+/* P-384/SHA-384 goes through Nettle: it must agree with OpenSSL on valid
+ * signatures, on every corrupted one, and on out-of-range r and s. */
+static void test_ecdsa_p384_agrees_with_openssl(void **state)
+{
+    (void)state;
+    tcn_error e;
+    for (int k = 0; k < 20; k++) {
+        EVP_PKEY *key = EVP_EC_gen("P-384");
+        assert_non_null(key);
+        uint8_t msg[64];
+        tcn_random_bytes(msg, sizeof(msg));
+        EVP_MD_CTX *m = EVP_MD_CTX_new();
+        uint8_t der[160];
+        size_t dl = sizeof(der);
+        assert_int_equal(EVP_DigestSignInit(m, NULL, EVP_sha384(), NULL, key), 1);
+        assert_int_equal(EVP_DigestSign(m, der, &dl, msg, sizeof(msg)), 1);
+        EVP_MD_CTX_free(m);
+        uint8_t rs[96];
+        der_to_rs(der, dl, rs, 48);
+        assert_int_equal(tcn_ecdsa_verify_raw(key, EVP_sha384(), msg, sizeof(msg), rs, 96, &e), TCN_OK);
+        /* Corruptions of signature and message. */
+        for (int i = 0; i < 96; i += 7) {
+            rs[i] ^= (uint8_t)(1u << (i % 8));
+            assert_int_equal(tcn_ecdsa_verify_raw(key, EVP_sha384(), msg, sizeof(msg), rs, 96, &e),
+                             TCN_ERR_BAD_SIGNATURE);
+            rs[i] ^= (uint8_t)(1u << (i % 8));
+        }
+        msg[k % 64] ^= 1;
+        assert_int_equal(tcn_ecdsa_verify_raw(key, EVP_sha384(), msg, sizeof(msg), rs, 96, &e), TCN_ERR_BAD_SIGNATURE);
+        msg[k % 64] ^= 1;
+        /* r = 0, s = 0, and r = s = 0xff..ff (>= q) are refused. */
+        uint8_t bad[96];
+        memcpy(bad, rs, 96);
+        memset(bad, 0, 48);
+        assert_int_equal(tcn_ecdsa_verify_raw(key, EVP_sha384(), msg, sizeof(msg), bad, 96, &e), TCN_ERR_BAD_SIGNATURE);
+        memcpy(bad, rs, 96);
+        memset(bad + 48, 0, 48);
+        assert_int_equal(tcn_ecdsa_verify_raw(key, EVP_sha384(), msg, sizeof(msg), bad, 96, &e), TCN_ERR_BAD_SIGNATURE);
+        memset(bad, 0xff, 96);
+        assert_int_equal(tcn_ecdsa_verify_raw(key, EVP_sha384(), msg, sizeof(msg), bad, 96, &e), TCN_ERR_BAD_SIGNATURE);
+        /* The same signature with SHA-256 takes OpenSSL's path and fails there too. */
+        assert_int_equal(tcn_ecdsa_verify_raw(key, EVP_sha256(), msg, sizeof(msg), rs, 96, &e), TCN_ERR_BAD_SIGNATURE);
+        EVP_PKEY_free(key);
+    }
+}
+
 /* The pinned roots are byte-identical to the published files in testdata. */
 static void test_pinned_roots_match_testdata(void **state)
 {
@@ -333,7 +392,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_chain_ok_and_times), cmocka_unit_test(test_wrong_root_and_bad_signature),
         cmocka_unit_test(test_crls),               cmocka_unit_test(test_parsers),
-        cmocka_unit_test(test_ecdsa_raw),
+        cmocka_unit_test(test_ecdsa_raw),          cmocka_unit_test(test_ecdsa_p384_agrees_with_openssl),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     if (!tcn_test_have_testdata("attestation/roots"))
