@@ -3,8 +3,10 @@
 
 #include <string.h>
 
+#include "attest/dcap_collateral.h"
 #include "attest/nitro.h"
 #include "attest/sim.h"
+#include "attest/x509.h"
 #include "util/assert.h"
 
 tcn_tee_type tcn_evidence_detect(const uint8_t *p, size_t len)
@@ -63,4 +65,11 @@ int tcn_evidence_verify(const uint8_t *ev, size_t len, const tcn_verify_opts *o,
         return rc;
     }
     return tcn_policy_check(o->policy, out, o->at_ms, err);
+}
+
+void tcn_attest_cache_clear(void)
+{
+    tcn_x509_cache_clear();
+    tcn_dcap_cache_clear();
+    tcn_nitro_cache_clear();
 }

@@ -34,4 +34,8 @@ tcn_tee_type tcn_evidence_detect(const uint8_t *p, size_t len);
 int tcn_evidence_verify(const uint8_t *ev, size_t len, const tcn_verify_opts *opts, tcn_claims *out, tcn_error *err)
     TCN_MUST_CHECK;
 
+/* Drops every verification cache (x509 signatures, DCAP chains and collateral,
+ * Nitro certificates): benchmarks use it to measure first-seen evidence. */
+void tcn_attest_cache_clear(void);
+
 #endif

@@ -22,6 +22,9 @@
 int tcn_nitro_verify(const uint8_t *doc, size_t len, int64_t at_ms, tcn_claims *out, tcn_error *err)
     TCN_MUST_CHECK;
 
+/* Drops the cache of parsed certificates (tests and benchmarks). */
+void tcn_nitro_cache_clear(void);
+
 /* ---- Provider side: the attestation request to /dev/nsm ---------------------
  * Shapes from aws-nitro-enclaves-nsm-api src/api/mod.rs (serde's externally
  * tagged enums, CBOR via serde_cbor/ciborium): the request

@@ -90,6 +90,19 @@ static void cert_store(const uint8_t *der, size_t len, X509 *x)
     free(old_der);
 }
 
+void tcn_nitro_cache_clear(void)
+{
+    pthread_mutex_lock(&g_cert_mu);
+    for (unsigned i = 0; i < CERT_CACHE_SLOTS; i++) {
+        X509_free(g_certs[i].x);
+        free(g_certs[i].der);
+        g_certs[i].x = NULL;
+        g_certs[i].der = NULL;
+        g_certs[i].len = 0;
+    }
+    pthread_mutex_unlock(&g_cert_mu);
+}
+
 /* Like tcn_x509_parse_der, through the cache. The caller frees *out. */
 static int cert_parse(const uint8_t *der, size_t len, X509 **out, tcn_error *err)
 {
