@@ -1,4 +1,4 @@
-/* SHA-256 and SHA-512 (libsodium), for code that must not touch OpenSSL (raft, state). */
+/* SHA-256 and SHA-512 for code that must not depend on OpenSSL's interfaces (raft, state). */
 #ifndef TCN_UTIL_HASH_H
 #define TCN_UTIL_HASH_H
 

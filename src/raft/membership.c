@@ -1,0 +1,142 @@
+/* Single-server membership changes (Raft thesis §4.1–4.2): learners, promotion, removal, replace. */
+#include "raft/internal.h"
+#include "util/assert.h"
+
+void tcn_raft_config_changed(tcn_raft *r)
+{
+    r->config_dirty = true;
+    r->dirty = true;
+    if (r->role == TCN_RAFT_LEADER)
+        tcn_raft_sync_progress(r);
+}
+
+/* The leader tracks exactly the other members of the configuration in effect. */
+void tcn_raft_sync_progress(tcn_raft *r)
+{
+    const tcn_raft_config *c = tcn_raft_conf(r);
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < r->n_prs; i++) {
+        if (tcn_raft_config_find(c, r->prs[i].id) == NULL)
+            continue;
+        if (k != i)
+            r->prs[k] = r->prs[i];
+        k++;
+    }
+    r->n_prs = k;
+    uint64_t next = tcn_raft_log_last(&r->log) + 1;
+    for (uint32_t i = 0; i < c->n; i++) {
+        uint64_t id = c->members[i].id;
+        if (id == r->id || tcn_raft_progress_find(r, id) != NULL)
+            continue;
+        TCN_ASSERT(r->n_prs < TCN_RAFT_MEMBERS_MAX);
+        tcn_raft_pr_init(&r->prs[r->n_prs++], id, next, r->now);
+    }
+    if (r->transfer_target != 0 && !tcn_raft_config_is_voter(c, r->transfer_target))
+        tcn_raft_transfer_abort(r);
+}
+
+static bool committed_in_term(const tcn_raft *r) { return tcn_raft_term_at(r, r->commit) == r->term; }
+
+static int change_allowed(const tcn_raft *r)
+{
+    TCN_ASSERT(!r->in_ready);
+    if (r->role != TCN_RAFT_LEADER)
+        return TCN_ERR_NOT_LEADER;
+    if (r->transfer_target != 0)
+        return TCN_ERR_BUSY;
+    /* One uncommitted change at a time (§4.1), and none before the leader
+     * has committed an entry of its own term: otherwise two single-server
+     * changes started by leaders of different terms can overlap (Ongaro,
+     * raft-dev, "bug in single-server membership changes", 2015). */
+    if (tcn_raft_confs_current(&r->confs)->index > r->commit || !committed_in_term(r))
+        return TCN_ERR_BUSY;
+    return TCN_OK;
+}
+
+static int propose_config(tcn_raft *r, const tcn_raft_config *c)
+{
+    uint8_t payload[TCN_RAFT_CONFIG_BYTES_MAX];
+    size_t len = tcn_raft_config_write(c, payload);
+    return tcn_raft_leader_append(r, TCN_RAFT_ENTRY_CONFIG, payload, (uint32_t)len);
+}
+
+int tcn_raft_add_learner(tcn_raft *r, uint64_t id)
+{
+    TCN_GUARD(change_allowed(r));
+    if (id == 0 || tcn_raft_config_find(tcn_raft_conf(r), id) != NULL)
+        return TCN_ERR_USAGE;
+    tcn_raft_config c = *tcn_raft_conf(r);
+    TCN_GUARD(tcn_raft_config_set(&c, id, TCN_RAFT_LEARNER));
+    return propose_config(r, &c);
+}
+
+int tcn_raft_promote(tcn_raft *r, uint64_t id)
+{
+    TCN_GUARD(change_allowed(r));
+    const tcn_raft_member *mb = tcn_raft_config_find(tcn_raft_conf(r), id);
+    if (mb == NULL || mb->role != TCN_RAFT_LEARNER)
+        return TCN_ERR_USAGE;
+    /* §4.2.1: a new voter that is far behind would stall commits. */
+    const tcn_raft_progress *pr = tcn_raft_progress_find(r, id);
+    TCN_ASSERT(pr != NULL);
+    uint64_t last = tcn_raft_log_last(&r->log);
+    if (pr->state == TCN_RAFT_PROGRESS_SNAPSHOT || pr->match + r->o.promote_lag_max < last)
+        return TCN_ERR_BUSY;
+    tcn_raft_config c = *tcn_raft_conf(r);
+    TCN_GUARD(tcn_raft_config_set(&c, id, TCN_RAFT_VOTER));
+    return propose_config(r, &c);
+}
+
+int tcn_raft_remove(tcn_raft *r, uint64_t id)
+{
+    TCN_GUARD(change_allowed(r));
+    const tcn_raft_config *cur = tcn_raft_conf(r);
+    const tcn_raft_member *mb = tcn_raft_config_find(cur, id);
+    if (mb == NULL)
+        return TCN_ERR_USAGE;
+    if (mb->role == TCN_RAFT_VOTER && tcn_raft_config_voters(cur) == 1)
+        return TCN_ERR_USAGE; /* the last voter */
+    tcn_raft_config c = *cur;
+    tcn_raft_config_remove(&c, id);
+    /* Removing ourselves is allowed: we lead without counting ourselves
+     * until the change commits, then step down (§4.2.2). */
+    return propose_config(r, &c);
+}
+
+int tcn_raft_replace(tcn_raft *r, uint64_t old_id, uint64_t new_id)
+{
+    TCN_GUARD(change_allowed(r));
+    const tcn_raft_config *cur = tcn_raft_conf(r);
+    if (old_id == new_id || !tcn_raft_config_is_voter(cur, old_id) || tcn_raft_config_find(cur, new_id) == NULL)
+        return TCN_ERR_USAGE;
+    if (tcn_raft_config_is_voter(cur, new_id))
+        return tcn_raft_remove(r, old_id);
+    /* Step 1 now; step 2 when step 1 is committed (membership_on_commit).
+     * Going through {A,B,C,D} keeps every majority overlapping. */
+    TCN_GUARD(tcn_raft_promote(r, new_id));
+    r->replace_old = old_id;
+    r->replace_new = new_id;
+    return TCN_OK;
+}
+
+void tcn_raft_membership_on_commit(tcn_raft *r)
+{
+    if (r->role != TCN_RAFT_LEADER || tcn_raft_confs_current(&r->confs)->index > r->commit)
+        return;
+    if (!tcn_raft_is_voter(r, r->id)) {
+        /* §4.2.2: the configuration without us is committed. */
+        tcn_raft_become_follower(r, r->term, 0);
+        return;
+    }
+    if (r->replace_old != 0) {
+        uint64_t old_id = r->replace_old, new_id = r->replace_new;
+        const tcn_raft_config *cur = tcn_raft_conf(r);
+        if (!tcn_raft_config_is_voter(cur, new_id) || tcn_raft_config_find(cur, old_id) == NULL) {
+            r->replace_old = r->replace_new = 0; /* overtaken by other changes */
+            return;
+        }
+        int rc = tcn_raft_remove(r, old_id);
+        if (rc != TCN_ERR_BUSY)
+            r->replace_old = r->replace_new = 0; /* done, or impossible; BUSY retries at the next commit */
+    }
+}
