@@ -65,11 +65,13 @@ expect 1 "refused: PCK CRL expired" -- "$tcn" verify-evidence "$s/sgx_v3_mobilec
 step "10. Real TDX quote below every TCB level Intel lists"
 expect 1 "refused: no matching TCB level" -- "$tcn" verify-evidence "$s/tdx_v5_td15_phala_dcap_qvl_no_tcb_match/quote.bin" \
   --collateral "$s/tdx_v5_td15_phala_dcap_qvl_no_tcb_match" --at 2026-03-01T00:00:00Z
-step "11. Real AWS Nitro attestation document, chain checked at its own timestamp"
-expect 0 "accepted" -- "$tcn" verify-evidence "$n/blocky_prod_2024-09-07/attestation_doc.cbor"
+step "11. Real AWS Nitro attestation document, one second after it was issued"
+expect 0 "accepted" -- "$tcn" verify-evidence "$n/blocky_prod_2024-09-07/attestation_doc.cbor" --at 2024-09-07T14:37:40Z
+step "11b. The same document today: its certificate lived three hours"
+expect 1 "refused: certificate expired" -- "$tcn" verify-evidence "$n/blocky_prod_2024-09-07/attestation_doc.cbor"
 step "12. Real Nitro document from a debug enclave (PCR0 all zero)"
-expect 1 "refused: debug enclave" -- "$tcn" verify-evidence "$n/evervault_debug_2023-09-18/attestation_doc.cbor"
-expect 0 "accepted with --allow-debug" -- "$tcn" verify-evidence "$n/evervault_debug_2023-09-18/attestation_doc.cbor" --allow-debug --json
+expect 1 "refused: debug enclave" -- "$tcn" verify-evidence "$n/evervault_debug_2023-09-18/attestation_doc.cbor" --at 2023-09-18T15:03:31Z
+expect 0 "accepted with --allow-debug" -- "$tcn" verify-evidence "$n/evervault_debug_2023-09-18/attestation_doc.cbor" --at 2023-09-18T15:03:31Z --allow-debug --json
 
 echo
 if [ $bad -eq 0 ]; then echo "demo: every verdict as expected"; else echo "demo: SOME VERDICTS WERE NOT AS EXPECTED"; fi

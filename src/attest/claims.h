@@ -34,7 +34,7 @@ typedef enum {
 
 #define TCN_MEASUREMENT_MAX 48
 #define TCN_REPORT_DATA_LEN 64
-#define TCN_ADVISORY_MAX 32
+#define TCN_ADVISORY_MAX 128 /* Intel lists ~20 per TCB level; QE and TDX module add theirs */
 #define TCN_ADVISORY_ID_MAX 32
 #define TCN_NITRO_PCR_COUNT 32
 #define TCN_NITRO_FIELD_MAX 1024 /* user_data, nonce, public_key (see PROVENANCE size note) */

@@ -51,10 +51,15 @@ int tcn_evidence_verify(const uint8_t *ev, size_t len, const tcn_verify_opts *o,
                                tcn_tee_name(t));
         rc = tcn_dcap_verify(ev, len, o->collateral, o->at_ms, out, err);
         if (rc == TCN_OK && out->tee != t)
-            rc = tcn_err_set(err, TCN_ERR_MALFORMED, "evidence: expected a %s quote, found a %s quote", tcn_tee_name(t),
-                             tcn_tee_name(out->tee));
+            rc = tcn_err_set(err, TCN_ERR_USAGE, "evidence: --type %s was asked for, but this is a %s quote",
+                             tcn_tee_name(t), tcn_tee_name(out->tee));
         break;
     case TCN_TEE_NITRO:
+        /* Checking the chain at the document's own time proves nothing about
+         * freshness: that mode needs the policy to bound the age. */
+        if (o->nitro_at_doc_time && o->policy->max_age_ms <= 0)
+            return tcn_err_set(err, TCN_ERR_POLICY,
+                               "policy: field 'max_evidence_age_s': must be set to verify a Nitro document at its own time");
         rc = tcn_nitro_verify(ev, len, o->nitro_at_doc_time ? -1 : o->at_ms, out, err);
         break;
     default:

@@ -18,6 +18,7 @@ void tcn_policy_default(tcn_policy *p)
     memset(p, 0, sizeof(*p));
     p->tee_mask = TEE_BIT(TCN_TEE_SGX) | TEE_BIT(TCN_TEE_TDX) | TEE_BIT(TCN_TEE_NITRO);
     p->measurement_any = true;
+    p->require_revocation = true;
     for (int s = TCN_TCB_UP_TO_DATE; s < TCN_TCB_COUNT_; s++)
         if (s != TCN_TCB_REVOKED)
             p->tcb_status_mask |= TCB_BIT(s);
@@ -45,8 +46,8 @@ int tcn_policy_add_measurement(tcn_policy *p, const uint8_t *m, size_t len, tcn_
     return TCN_OK;
 }
 
-static const char *known_fields[] = {"tee",         "measurements", "min_svn",          "tcb_status",
-                                     "max_evidence_age_s", "allow_debug", "sim_platform_keys"};
+static const char *known_fields[] = {"tee",         "measurements",       "min_svn",   "tcb_status",       "max_evidence_age_s",
+                                     "allow_debug", "require_revocation", "tdx_rtmrs", "sim_platform_keys"};
 
 static int string_array(const json_t *v, const char *field, tcn_error *err)
 {
@@ -90,6 +91,9 @@ int tcn_policy_from_json(const json_t *a, tcn_policy *out, tcn_error *err)
     }
     if ((v = json_object_get(a, "measurements")) != NULL) {
         TCN_GUARD(string_array(v, "measurements", err));
+        /* An emptied allow-list must not quietly mean "any code". */
+        TCN_ENSURE(json_array_size(v) > 0, err, TCN_ERR_CONFIG,
+                   "policy: field 'measurements': empty; leave it out to accept any measurement");
         json_array_foreach(v, i, e)
         {
             const char *s = json_string_value(e);
@@ -130,6 +134,21 @@ int tcn_policy_from_json(const json_t *a, tcn_policy *out, tcn_error *err)
     if ((v = json_object_get(a, "allow_debug")) != NULL) {
         TCN_ENSURE(json_is_boolean(v), err, TCN_ERR_CONFIG, "policy: field 'allow_debug': expected true or false");
         p.allow_debug = json_is_true(v);
+    }
+    if ((v = json_object_get(a, "require_revocation")) != NULL) {
+        TCN_ENSURE(json_is_boolean(v), err, TCN_ERR_CONFIG, "policy: field 'require_revocation': expected true or false");
+        p.require_revocation = json_is_true(v);
+    }
+    if ((v = json_object_get(a, "tdx_rtmrs")) != NULL) {
+        TCN_GUARD(string_array(v, "tdx_rtmrs", err));
+        json_array_foreach(v, i, e)
+        {
+            TCN_ENSURE(p.tdx_rtmr_count < TCN_POLICY_MEASUREMENTS_MAX, err, TCN_ERR_CONFIG,
+                       "policy: field 'tdx_rtmrs': more than %d entries", TCN_POLICY_MEASUREMENTS_MAX);
+            if (tcn_hex_decode_exact(json_string_value(e), p.tdx_rtmrs[p.tdx_rtmr_count], 3 * 48, err) != TCN_OK)
+                return tcn_err_wrap(err, "policy: field 'tdx_rtmrs'[%zu] (RTMR0 ‖ RTMR1 ‖ RTMR2)", i);
+            p.tdx_rtmr_count++;
+        }
     }
     if ((v = json_object_get(a, "sim_platform_keys")) != NULL) {
         TCN_GUARD(string_array(v, "sim_platform_keys", err));
@@ -224,6 +243,23 @@ int tcn_policy_check(const tcn_policy *p, const tcn_claims *c, int64_t now_ms, t
                                p->measurement_self ? "self or " : "", "one of ", p->measurement_count, act);
         }
     }
+    if (!p->measurement_any && c->tee == TCN_TEE_TDX) {
+        int ok = 0;
+        for (size_t i = 0; !ok && i < p->tdx_rtmr_count; i++)
+            ok = tcn_ct_equal(p->tdx_rtmrs[i], c->rtmr, sizeof(p->tdx_rtmrs[i]));
+        if (!ok) {
+            char act[2 * 48 + 1];
+            tcn_hex_encode(c->rtmr[2], 48, act);
+            return tcn_err_set(err, TCN_ERR_POLICY,
+                               "policy: field 'tdx_rtmrs': expected one of %zu allowed RTMR0..2 sets, actual RTMR2 %s "
+                               "(MRTD alone measures only the firmware)",
+                               p->tdx_rtmr_count, act);
+        }
+    }
+    TCN_ENSURE(!(c->tee == TCN_TEE_SGX || c->tee == TCN_TEE_TDX) || c->revocation_checked || !p->require_revocation,
+               err, TCN_ERR_POLICY,
+               "policy: field 'require_revocation': expected the PCK chain checked against Intel's CRLs, actual "
+               "collateral without pck_crl.der and root_ca_crl.der");
     TCN_ENSURE(c->svn >= p->min_svn, err, TCN_ERR_POLICY, "policy: field 'min_svn': expected >= %u, actual %u",
                p->min_svn, c->svn);
     if (c->tee == TCN_TEE_SGX || c->tee == TCN_TEE_TDX) {

@@ -35,21 +35,33 @@ typedef struct tcn_policy {
     uint32_t tcb_status_mask; /* bit (1u << tcn_tcb_status) per accepted status */
     int64_t max_age_ms;       /* 0: no limit; applies to evidence that carries a time */
     bool allow_debug;
+    /* SGX/TDX: refuse evidence whose PCK chain was not checked against
+     * Intel's CRLs (collateral without them). */
+    bool require_revocation;
+    /* TDX: MRTD measures only the TD's firmware; when measurements are
+     * checked, RTMR0..2 (kernel, command line, application) must also match
+     * one of these (each 144 bytes: RTMR0 ‖ RTMR1 ‖ RTMR2). */
+    size_t tdx_rtmr_count;
+    uint8_t tdx_rtmrs[TCN_POLICY_MEASUREMENTS_MAX][3 * 48];
     size_t sim_key_count;     /* sim is accepted only with tee "sim" AND a key here */
     uint8_t sim_keys[TCN_POLICY_SIM_KEYS_MAX][TCN_SIM_PUBKEY_LEN];
 } tcn_policy;
 
 /* `tcn verify-evidence` without --policy: SGX, TDX and Nitro; every TCB status
- * except Revoked; no debug; no measurement check; no sim; no age limit. */
+ * except Revoked; no debug; revocation checked; no measurement check; no sim;
+ * no age limit. */
 void tcn_policy_default(tcn_policy *p);
 
 /* Reads the "attestation" object of a config file / JSON value. Fields:
  *   tee: ["sgx","tdx","nitro","sim"]        (default: sgx, tdx, nitro)
- *   measurements: ["self" | hex, ...]      (default / []: any measurement)
+ *   measurements: ["self" | hex, ...]      (default: any measurement; [] is an error)
  *   min_svn: 0..65535                       (default 0)
  *   tcb_status: ["UpToDate", ...]           (default: all but Revoked)
  *   max_evidence_age_s: seconds             (default 0: no limit)
  *   allow_debug: bool                       (default false)
+ *   require_revocation: bool                (default true)
+ *   tdx_rtmrs: [hex144, ...]                (RTMR0‖RTMR1‖RTMR2; needed for TDX
+ *                                            when measurements are checked)
  *   sim_platform_keys: [hex32, ...]         (default none)
  * Unknown fields, wrong types and bad values are errors naming the field. */
 int tcn_policy_from_json(const json_t *attestation, tcn_policy *out, tcn_error *err) TCN_MUST_CHECK;

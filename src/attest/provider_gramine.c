@@ -56,10 +56,13 @@ static int gramine_evidence(tcn_provider *p, const uint8_t report_data[TCN_REPOR
     size_t n = 0;
     if (tcn_file_read(path, TCN_DCAP_QUOTE_MAX, &q, &n, err) != TCN_OK)
         return tcn_err_wrap(err, "gramine: quote");
-    int rc = n >= 48 ? tcn_buf_append(out, q, n) : tcn_err_set(err, TCN_ERR_TRUNCATED, "gramine: quote has %zu bytes", n);
+    int rc;
+    if (n < 48)
+        rc = tcn_err_set(err, TCN_ERR_TRUNCATED, "gramine: quote has %zu bytes, less than a quote header", n);
+    else if ((rc = tcn_buf_append(out, q, n)) != TCN_OK)
+        rc = tcn_err_set(err, rc, "gramine: cannot keep the quote");
     free(q);
-    TCN_ENSURE(rc == TCN_OK, err, rc, "gramine: cannot keep quote");
-    return TCN_OK;
+    return rc;
 }
 
 static void gramine_destroy(tcn_provider *p) { free(p); }

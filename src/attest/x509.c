@@ -114,6 +114,16 @@ int tcn_x509_parse_crl(const uint8_t *der, size_t len, X509_CRL **out, tcn_error
         BIO *bio = BIO_new_mem_buf(der, (int)len);
         if (bio != NULL)
             crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL);
+        /* One block covering the input: only whitespace may follow it. */
+        char rest[64];
+        int n;
+        while (crl != NULL && bio != NULL && (n = BIO_read(bio, rest, sizeof(rest))) > 0)
+            for (int i = 0; i < n; i++)
+                if (!pem_space((uint8_t)rest[i])) {
+                    X509_CRL_free(crl);
+                    crl = NULL;
+                    break;
+                }
         BIO_free(bio);
     } else {
         const unsigned char *p = der;
@@ -250,9 +260,18 @@ static int verify_sigs_and_times(X509_STORE_CTX *ctx)
             if (have_key)
                 cache_insert(key);
         }
-        if (X509_cmp_time(X509_get0_notBefore(cert), &at) > 0)
+        /* X509_cmp_time returns 0 when it cannot compare (a malformed time
+         * field, or a verification time it cannot represent): that is an
+         * error, never "inside the window". */
+        int nb = X509_cmp_time(X509_get0_notBefore(cert), &at);
+        if (nb == 0)
+            return fail_at(ctx, i, cert, X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD);
+        if (nb > 0)
             return fail_at(ctx, i, cert, X509_V_ERR_CERT_NOT_YET_VALID);
-        if (X509_cmp_time(X509_get0_notAfter(cert), &at) < 0)
+        int na = X509_cmp_time(X509_get0_notAfter(cert), &at);
+        if (na == 0)
+            return fail_at(ctx, i, cert, X509_V_ERR_ERROR_IN_CERT_NOT_AFTER_FIELD);
+        if (na < 0)
             return fail_at(ctx, i, cert, X509_V_ERR_CERT_HAS_EXPIRED);
     }
     return 1;

@@ -20,8 +20,8 @@ static const char usage_text[] =
     "  --type            skip detection\n"
     "  --collateral DIR  SGX/TDX collateral: tcb_info.json, qe_identity.json, their *_issuer_chain.pem,\n"
     "                    pck_crl.der + pck_crl_issuer_chain.pem + root_ca_crl.der (CRLs optional, as a set)\n"
-    "  --at TIME         verification time (default: now). Nitro without --at: the chain is checked\n"
-    "                    at the document's own timestamp, as AWS's verification procedure describes\n"
+    "  --at TIME         verification time (default: now): certificates, CRLs and Intel's\n"
+    "                    collateral must all be valid then\n"
     "  --policy FILE     config file whose \"attestation\" object is the policy (default: SGX, TDX,\n"
     "                    Nitro; every TCB status but Revoked; no debug; any measurement; no sim)\n"
     "  --allow-debug     accept debug enclaves\n"
@@ -123,7 +123,6 @@ int tcn_cmd_verify_evidence(int argc, char **argv)
     if (type_s != NULL && tcn_tee_parse(type_s, &o.type) != TCN_OK)
         return usage_error("--type must be one of sgx, tdx, nitro, sim, not ", type_s);
     o.at_ms = tcn_time_now_ms();
-    o.nitro_at_doc_time = at_s == NULL;
     if (at_s != NULL && tcn_time_parse_rfc3339(at_s, &o.at_ms, &err) != TCN_OK)
         return usage_error("--at: ", err.msg);
 
@@ -176,10 +175,8 @@ int tcn_cmd_verify_evidence(int argc, char **argv)
         print_failure(json, file, tee, &err, &claims);
         return TCN_EXIT_FAIL;
     }
-    /* Nitro without --at: the chain was checked at the document's own time. */
-    int64_t checked_at = (claims.tee == TCN_TEE_NITRO && o.nitro_at_doc_time) ? claims.timestamp_ms : o.at_ms;
     char at[40];
-    tcn_time_format_rfc3339(checked_at, at, sizeof(at));
+    tcn_time_format_rfc3339(o.at_ms, at, sizeof(at));
     if (json) {
         json_t *j = tcn_claims_to_json(&claims);
         json_object_set_new(j, "file", json_string(file));
@@ -187,8 +184,8 @@ int tcn_cmd_verify_evidence(int argc, char **argv)
         json_object_set_new(j, "verified_at", json_string(at));
         tcn_cli_json_print(j);
     } else {
-        printf("OK %s: authentic %s evidence, accepted by the policy (verified at %s%s)\n", file,
-               tcn_tee_name(claims.tee), at, checked_at != o.at_ms ? ", the document's own time" : "");
+        printf("OK %s: authentic %s evidence, accepted by the policy (verified at %s)\n", file,
+               tcn_tee_name(claims.tee), at);
         print_claims_text(&claims);
     }
     return TCN_EXIT_OK;

@@ -15,47 +15,55 @@ int tcn_file_read(const char *path, size_t max, uint8_t **out, size_t *out_len, 
     if (fd < 0)
         return tcn_err_set(err, errno == ENOENT ? TCN_ERR_NOT_FOUND : TCN_ERR_IO, "%s: %s", path, strerror(errno));
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
         close(fd);
         return tcn_err_set(err, TCN_ERR_IO, "%s: not a regular file", path);
     }
-    if ((uint64_t)st.st_size > max) {
+    if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > max) {
         close(fd);
         return tcn_err_set(err, TCN_ERR_TOO_LARGE, "%s: %lld bytes exceed the limit of %zu", path,
                            (long long)st.st_size, max);
     }
-    size_t cap = (size_t)st.st_size;
+    /* st_size is only a hint: pseudo-files (Gramine's /dev/attestation, /proc)
+     * report 0 or a wrong size, so read to end of file, growing as needed. */
+    size_t cap = S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t)st.st_size + 1 : 4096;
+    if (cap > max + 1)
+        cap = max + 1;
     uint8_t *buf = malloc(cap + 1);
-    if (buf == NULL) {
-        close(fd);
-        return tcn_err_set(err, TCN_ERR_NOMEM, NULL);
-    }
     size_t got = 0;
-    for (;;) {
+    int rc = buf == NULL ? tcn_err_set(err, TCN_ERR_NOMEM, NULL) : TCN_OK;
+    while (rc == TCN_OK) {
         if (got == cap) {
-            /* The file may have grown since fstat: read one more byte to know. */
-            uint8_t extra;
-            ssize_t r = read(fd, &extra, 1);
-            if (r == 0)
+            if (cap > max) {
+                rc = tcn_err_set(err, TCN_ERR_TOO_LARGE, "%s: more than the limit of %zu bytes", path, max);
                 break;
-            free(buf);
-            close(fd);
-            return tcn_err_set(err, r < 0 ? TCN_ERR_IO : TCN_ERR_TOO_LARGE, "%s: file changed while reading", path);
+            }
+            size_t ncap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+            uint8_t *nb = realloc(buf, ncap + 1);
+            if (nb == NULL) {
+                rc = tcn_err_set(err, TCN_ERR_NOMEM, NULL);
+                break;
+            }
+            buf = nb;
+            cap = ncap;
         }
         ssize_t r = read(fd, buf + got, cap - got);
         if (r < 0 && errno == EINTR)
             continue;
-        if (r < 0) {
-            int e = errno;
-            free(buf);
-            close(fd);
-            return tcn_err_set(err, TCN_ERR_IO, "%s: %s", path, strerror(e));
-        }
-        if (r == 0)
+        if (r < 0)
+            rc = tcn_err_set(err, TCN_ERR_IO, "%s: %s", path, strerror(errno));
+        else if (r == 0)
             break;
-        got += (size_t)r;
+        else
+            got += (size_t)r;
     }
     close(fd);
+    if (rc == TCN_OK && got > max)
+        rc = tcn_err_set(err, TCN_ERR_TOO_LARGE, "%s: more than the limit of %zu bytes", path, max);
+    if (rc != TCN_OK) {
+        free(buf);
+        return rc;
+    }
     buf[got] = '\0';
     *out = buf;
     *out_len = got;

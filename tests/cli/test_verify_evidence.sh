@@ -96,18 +96,21 @@ if [ -d "$testdata/attestation" ]; then
   check 1 "tdx v5 no tcb match" -- "$tcn" verify-evidence "$s/tdx_v5_td15_phala_dcap_qvl_no_tcb_match/quote.bin" --collateral "$s/tdx_v5_td15_phala_dcap_qvl_no_tcb_match" --at 2026-03-01T00:00:00Z --json
   expect_field error_code TCN_ERR_NO_TCB_MATCH "tdx v5: code"
   check 1 "sgx quote given as nitro" -- "$tcn" verify-evidence --type nitro "$s/sgx_v3_phala_dcap_qvl/quote.bin"
-  check 0 "nitro blocky prod" -- "$tcn" verify-evidence "$n/blocky_prod_2024-09-07/attestation_doc.cbor" --json
+  check 1 "tdx quote given as sgx" -- "$tcn" verify-evidence --type sgx "$s/tdx_v4_phala_dcap_qvl/quote.bin" --collateral "$s/tdx_v4_phala_dcap_qvl" --at 2025-07-01T00:00:00Z --json
+  expect_field error_code TCN_ERR_USAGE "type mismatch: code"
+  check 0 "nitro blocky prod" -- "$tcn" verify-evidence "$n/blocky_prod_2024-09-07/attestation_doc.cbor" --at 2024-09-07T14:37:40Z --json
   expect_field tee nitro "nitro: tee"
   expect_field measurement e72a46ca80a260fb044a125442f0c7e331813bcbaf9724d9f3857758992766f2d65710a27aa94ae3949dd54e7c9fe86a "nitro: pcr0"
   expect_field pcrs.1 0343b056cd8485ca7890ddd833476d78460aed2aa161548e4e26bedf321726696257d623e8805f3f605946b3d8b0c6aa "nitro: pcr1"
   expect_field timestamp 2024-09-07T14:37:39.545Z "nitro: timestamp"
-  check 0 "nitro evervault prod" -- "$tcn" verify-evidence "$n/evervault_prod_2022-10-13/attestation_doc.cbor" --json
+  check 0 "nitro evervault prod" -- "$tcn" verify-evidence "$n/evervault_prod_2022-10-13/attestation_doc.cbor" --at 2022-10-13T08:58:03Z --json
   expect_field signer 8790eb3cce6c83d07e84b126dc61ca923333d6f66615c4a79157de48c5ab2418bdc60746ea7b7afbff03a1c6210201cb "nitro: pcr8 signer"
-  check 1 "nitro debug refused" -- "$tcn" verify-evidence "$n/blocky_debug_2024-09-07/attestation_doc.cbor" --json
+  check 1 "nitro debug refused" -- "$tcn" verify-evidence "$n/blocky_debug_2024-09-07/attestation_doc.cbor" --at 2024-09-07T14:38:07Z --json
   expect_field error_code TCN_ERR_DEBUG "nitro debug: code"
-  check 0 "nitro debug allowed" -- "$tcn" verify-evidence "$n/blocky_debug_2024-09-07/attestation_doc.cbor" --allow-debug --json
-  check 1 "nitro at now: leaf expired" -- "$tcn" verify-evidence "$n/blocky_prod_2024-09-07/attestation_doc.cbor" --at 2026-01-01T00:00:00Z --json
+  check 0 "nitro debug allowed" -- "$tcn" verify-evidence "$n/blocky_debug_2024-09-07/attestation_doc.cbor" --at 2024-09-07T14:38:07Z --allow-debug --json
+  check 1 "nitro without --at (now): leaf expired" -- "$tcn" verify-evidence "$n/blocky_prod_2024-09-07/attestation_doc.cbor" --json
   expect_field error_code TCN_ERR_EXPIRED "nitro expired: code"
+  check 1 "nitro 4 hours later: leaf expired" -- "$tcn" verify-evidence "$n/blocky_prod_2024-09-07/attestation_doc.cbor" --at 2024-09-07T18:37:40Z
   # Truncations of a real quote and document through the CLI never crash.
   for cut in 0 1 47 48 431 432 1000 4599; do
     head -c $cut "$s/sgx_v3_phala_dcap_qvl/quote.bin" >"$tmp/cut"
@@ -115,7 +118,7 @@ if [ -d "$testdata/attestation" ]; then
   done
   for cut in 1 10 100 1000 7538; do
     head -c $cut "$n/blocky_prod_2024-09-07/attestation_doc.cbor" >"$tmp/cut"
-    check 1 "nitro truncated to $cut" -- "$tcn" verify-evidence "$tmp/cut"
+    check 1 "nitro truncated to $cut" -- "$tcn" verify-evidence "$tmp/cut" --at 2024-09-07T14:37:40Z
   done
 else
   echo "*** SKIPPED (real-sample part): testdata not found at '$testdata' (set TCN_TESTDATA)"

@@ -18,6 +18,7 @@ static tcn_claims sgx_claims(void)
     memset(c.measurement, 0x33, 32);
     c.svn = 2;
     c.tcb_status = TCN_TCB_SW_HARDENING_NEEDED;
+    c.revocation_checked = true;
     return c;
 }
 
@@ -134,6 +135,50 @@ static void test_sim_opt_in(void **state)
     json_decref(j);
 }
 
+static void test_revocation_and_tdx(void **state)
+{
+    (void)state;
+    tcn_policy p;
+    tcn_policy_default(&p);
+    tcn_error e;
+    tcn_claims c = sgx_claims();
+    /* Collateral without CRLs: refused by default, accepted when the policy says so. */
+    c.revocation_checked = false;
+    assert_int_equal(tcn_policy_check(&p, &c, 0, &e), TCN_ERR_POLICY);
+    assert_non_null(strstr(e.msg, "field 'require_revocation'"));
+    c.revocation_checked = true;
+    assert_int_equal(tcn_policy_check(&p, &c, 0, &e), TCN_OK);
+    json_t *j = parse("{\"require_revocation\":false}");
+    assert_int_equal(tcn_policy_from_json(j, &p, &e), TCN_OK);
+    json_decref(j);
+    c.revocation_checked = false;
+    assert_int_equal(tcn_policy_check(&p, &c, 0, &e), TCN_OK);
+
+    /* TDX: MRTD on the allow-list is not enough; RTMR0..2 must match too. */
+    char text[1024];
+    char rtmrs[2 * 144 + 1];
+    memset(rtmrs, 'a', 2 * 144);
+    rtmrs[2 * 144] = '\0';
+    snprintf(text, sizeof(text),
+             "{\"measurements\":[\"%096d\"],\"tdx_rtmrs\":[\"%s\"]}", 0, rtmrs);
+    j = parse(text);
+    assert_int_equal(tcn_policy_from_json(j, &p, &e), TCN_OK);
+    json_decref(j);
+    memset(&c, 0, sizeof(c));
+    c.tee = TCN_TEE_TDX;
+    c.measurement_len = 48;
+    c.revocation_checked = true;
+    c.tcb_status = TCN_TCB_UP_TO_DATE;
+    assert_int_equal(tcn_policy_check(&p, &c, 0, &e), TCN_ERR_POLICY);
+    assert_non_null(strstr(e.msg, "field 'tdx_rtmrs'"));
+    memset(c.rtmr, 0xaa, 3 * 48);
+    assert_int_equal(tcn_policy_check(&p, &c, 0, &e), TCN_OK);
+    c.rtmr[3][0] = 1; /* RTMR3 is not part of the check */
+    assert_int_equal(tcn_policy_check(&p, &c, 0, &e), TCN_OK);
+    c.rtmr[1][47] ^= 1;
+    assert_int_equal(tcn_policy_check(&p, &c, 0, &e), TCN_ERR_POLICY);
+}
+
 static void test_bad_config(void **state)
 {
     (void)state;
@@ -154,6 +199,9 @@ static void test_bad_config(void **state)
         {"{\"max_evidence_age_s\":1.5}", "field 'max_evidence_age_s'"},
         {"{\"allow_debug\":1}", "field 'allow_debug'"},
         {"{\"sim_platform_keys\":[\"00\"]}", "field 'sim_platform_keys'[0]"},
+        {"{\"measurements\":[]}", "field 'measurements': empty"},
+        {"{\"require_revocation\":\"yes\"}", "field 'require_revocation'"},
+        {"{\"tdx_rtmrs\":[\"00\"]}", "field 'tdx_rtmrs'[0]"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         json_t *j = parse(cases[i].text);
@@ -204,6 +252,7 @@ int main(void)
         cmocka_unit_test(test_default_policy), cmocka_unit_test(test_measurements),
         cmocka_unit_test(test_svn_age_status), cmocka_unit_test(test_sim_opt_in),
         cmocka_unit_test(test_bad_config),     cmocka_unit_test(test_load_file),
+        cmocka_unit_test(test_revocation_and_tdx),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -127,6 +127,10 @@ static void test_chain_ok_and_times(void **state)
     assert_int_equal(tcn_x509_verify_chain(p.leaf, p.untrusted, p.root, NULL, (T0 - 11 * DAY) * 1000, "test chain", &e),
                      TCN_ERR_NOT_YET_VALID);
     assert_non_null(strstr(e.msg, "not yet valid"));
+    /* A time OpenSSL cannot compare (year 10000 and beyond) is an error, not "inside the window". */
+    assert_int_not_equal(tcn_x509_verify_chain(p.leaf, p.untrusted, p.root, NULL, 253402300800000LL + DAY * 1000, "c", &e),
+                         TCN_OK);
+    assert_int_not_equal(tcn_x509_verify_chain(p.leaf, p.untrusted, p.root, NULL, INT64_MAX / 2, "c", &e), TCN_OK);
     /* The repeat hits the signature cache, and times are still checked. */
     tcn_x509_cache_clear();
     assert_int_equal(tcn_x509_verify_chain(p.leaf, p.untrusted, p.root, NULL, T0 * 1000, "c", &e), TCN_OK);
