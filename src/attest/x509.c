@@ -160,11 +160,13 @@ void tcn_x509_subject(X509 *c, char *out, size_t cap)
  * key; validity times, constraints and revocation are still checked on every
  * call by OpenSSL. */
 
-#define SIGCACHE_SLOTS 512
+#define SIGCACHE_WAYS 4
+#define SIGCACHE_SETS 128 /* 512 entries, 4-way set-associative */
 
 static pthread_mutex_t g_cache_mu = PTHREAD_MUTEX_INITIALIZER;
-static uint8_t g_cache[SIGCACHE_SLOTS][32];
-static uint8_t g_cache_used[SIGCACHE_SLOTS];
+static uint8_t g_cache[SIGCACHE_SETS][SIGCACHE_WAYS][32];
+static uint8_t g_cache_used[SIGCACHE_SETS][SIGCACHE_WAYS];
+static uint8_t g_cache_next[SIGCACHE_SETS]; /* round-robin victim per set */
 static uint64_t g_hits, g_misses;
 
 void tcn_x509_cache_clear(void)
@@ -203,11 +205,15 @@ static int cache_key(X509 *child, X509 *issuer, uint8_t key[32])
     return ok;
 }
 
+static unsigned cache_set(const uint8_t key[32]) { return ((unsigned)key[0] | ((unsigned)key[1] << 8)) % SIGCACHE_SETS; }
+
 static int cache_lookup(const uint8_t key[32])
 {
-    unsigned slot = ((unsigned)key[0] | ((unsigned)key[1] << 8)) % SIGCACHE_SLOTS;
+    unsigned set = cache_set(key);
+    int hit = 0;
     pthread_mutex_lock(&g_cache_mu);
-    int hit = g_cache_used[slot] && memcmp(g_cache[slot], key, 32) == 0;
+    for (unsigned w = 0; w < SIGCACHE_WAYS && !hit; w++)
+        hit = g_cache_used[set][w] && memcmp(g_cache[set][w], key, 32) == 0;
     if (hit)
         g_hits++;
     else
@@ -218,10 +224,16 @@ static int cache_lookup(const uint8_t key[32])
 
 static void cache_insert(const uint8_t key[32])
 {
-    unsigned slot = ((unsigned)key[0] | ((unsigned)key[1] << 8)) % SIGCACHE_SLOTS;
+    unsigned set = cache_set(key);
     pthread_mutex_lock(&g_cache_mu);
-    memcpy(g_cache[slot], key, 32);
-    g_cache_used[slot] = 1;
+    unsigned w = g_cache_next[set]++ % SIGCACHE_WAYS;
+    for (unsigned i = 0; i < SIGCACHE_WAYS; i++)
+        if (!g_cache_used[set][i]) {
+            w = i;
+            break;
+        }
+    memcpy(g_cache[set][w], key, 32);
+    g_cache_used[set][w] = 1;
     pthread_mutex_unlock(&g_cache_mu);
 }
 
