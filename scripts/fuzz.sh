@@ -16,10 +16,16 @@ mkdir -p "$artifacts"
 
 seed_from_testdata() { # name -> copies matching testdata files into the scratch corpus
   local name=$1 dst=$2
-  [ -d "$testdata/attestation" ] || { echo "fuzz: testdata not found at $testdata (set TCN_TESTDATA); seeds from the repo only"; return; }
+  [ -d "$testdata" ] || { echo "fuzz: testdata not found at $testdata (set TCN_TESTDATA); seeds from the repo only"; return; }
   case $name in
     dcap_quote) for f in "$testdata"/attestation/sgx_dcap/*/quote.bin; do cp "$f" "$dst/$(basename "$(dirname "$f")").bin"; done ;;
     nitro_doc)  for f in "$testdata"/attestation/nitro/*/attestation_doc.cbor; do cp "$f" "$dst/$(basename "$(dirname "$f")").cbor"; done ;;
+    chain_tx)   [ -f "$testdata/solana/vectors.json" ] && python3 - "$testdata/solana/vectors.json" "$dst" <<'PY'
+import base64, json, os, sys
+for c in json.load(open(sys.argv[1]))["cases"]:
+    open(os.path.join(sys.argv[2], c["name"] + ".tx"), "wb").write(base64.b64decode(c["transaction_base64"]))
+PY
+                ;;
   esac
 }
 
