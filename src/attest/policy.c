@@ -236,11 +236,17 @@ int tcn_policy_check(const tcn_policy *p, const tcn_claims *c, int64_t now_ms, t
         for (size_t i = 0; !ok && i < p->measurement_count; i++)
             ok = measurement_match(&p->measurements[i], c);
         if (!ok) {
-            char act[2 * TCN_MEASUREMENT_MAX + 1];
+            char act[2 * TCN_MEASUREMENT_MAX + 1], first[2 * TCN_MEASUREMENT_MAX + 1] = "";
             tcn_hex_encode(c->measurement, c->measurement_len, act);
-            return tcn_err_set(err, TCN_ERR_POLICY,
-                               "policy: field 'measurements': expected %s%s%zu allow-listed value(s), actual %s",
-                               p->measurement_self ? "self or " : "", "one of ", p->measurement_count, act);
+            const tcn_policy_measurement *show = p->measurement_self && p->self.len ? &p->self
+                                                 : p->measurement_count ? &p->measurements[0]
+                                                                        : NULL;
+            if (show != NULL)
+                tcn_hex_encode(show->v, show->len, first);
+            size_t n = p->measurement_count + (p->measurement_self ? 1 : 0);
+            return tcn_err_set(err, TCN_ERR_POLICY, "policy: field 'measurements': expected %s%s%s, actual %s",
+                               n > 1 ? "one of " : "", first[0] ? first : "self (unknown to this verifier)",
+                               n > 1 ? " (and others)" : "", act);
         }
     }
     if (!p->measurement_any && c->tee == TCN_TEE_TDX) {
