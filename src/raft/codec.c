@@ -39,14 +39,19 @@ static int validate(const tcn_raft_msg *m, int code, tcn_error *err)
     TCN_ENSURE(m->to != 0, err, code, "raft %s: to: zero node id", t);
     switch (m->type) {
     case TCN_RAFT_MSG_VOTE:
-        TCN_ENSURE(!(m->vote.pre_vote && m->vote.transfer), err, code,
-                   "raft vote: flags: pre_vote and transfer together");
-        return TCN_OK;
     case TCN_RAFT_MSG_VOTE_RESULT:
     case TCN_RAFT_MSG_HEARTBEAT:
     case TCN_RAFT_MSG_HEARTBEAT_RESULT:
-    case TCN_RAFT_MSG_TIMEOUT_NOW:
         return TCN_OK;
+    case TCN_RAFT_MSG_TIMEOUT_NOW: {
+        /* A leader's log holds at least the genesis and ends in its own term. */
+        const tcn_raft_timeout_now *tn = &m->timeout_now;
+        TCN_ENSURE(tn->last_index >= 1, err, code, "raft timeout_now: last_index: zero");
+        TCN_ENSURE(tn->last_term >= 1 && tn->last_term <= m->term, err, code,
+                   "raft timeout_now: last_term: %llu outside [1, %llu]", (unsigned long long)tn->last_term,
+                   (unsigned long long)m->term);
+        return TCN_OK;
+    }
     case TCN_RAFT_MSG_APPEND: {
         const tcn_raft_append *a = &m->append;
         TCN_ENSURE(a->prev_term <= m->term, err, code, "raft append: prev_term: %llu above the message term %llu",
@@ -331,6 +336,8 @@ int tcn_raft_msg_decode(tcn_raft_decoder *d, const uint8_t *bytes, size_t len, t
         TCN_GUARD(get_varint(&p, &out->snapshot_result.offset, "offset"));
         break;
     case TCN_RAFT_MSG_TIMEOUT_NOW:
+        TCN_GUARD(get_varint(&p, &out->timeout_now.last_index, "last_index"));
+        TCN_GUARD(get_varint(&p, &out->timeout_now.last_term, "last_term"));
         break;
     }
     if (tcn_cur_remaining(&c) != 0)
@@ -448,6 +455,8 @@ int tcn_raft_msg_encode(const tcn_raft_msg *m, tcn_buf *out, tcn_error *err)
         w = put_varint(w, m->snapshot_result.offset);
         break;
     case TCN_RAFT_MSG_TIMEOUT_NOW:
+        w = put_varint(w, m->timeout_now.last_index);
+        w = put_varint(w, m->timeout_now.last_term);
         break;
     }
     size_t n = (size_t)(w - start);
@@ -507,7 +516,8 @@ bool tcn_raft_msg_equal(const tcn_raft_msg *a, const tcn_raft_msg *b)
                a->snapshot_result.index == b->snapshot_result.index &&
                a->snapshot_result.offset == b->snapshot_result.offset;
     case TCN_RAFT_MSG_TIMEOUT_NOW:
-        return true;
+        return a->timeout_now.last_index == b->timeout_now.last_index &&
+               a->timeout_now.last_term == b->timeout_now.last_term;
     default:
         return false;
     }

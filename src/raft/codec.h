@@ -12,7 +12,8 @@
  *   message        version:u8 (=1)  type:u8  from:u64be  to:u64be  term:varint  body
  *
  *   VOTE (1)            last_index:varint last_term:varint
- *                       flags:u8 (0x01 pre_vote, 0x02 transfer; not both)
+ *                       flags:u8 (0x01 pre_vote, 0x02 transfer; both: the
+ *                       pre-vote a transfer's target runs first)
  *   VOTE_RESULT (2)     flags:u8 (0x01 pre_vote, 0x02 granted)
  *   APPEND (3)          prev_index:varint prev_term:varint prev_hash:hash
  *                       commit:varint n:varint
@@ -28,7 +29,9 @@
  *   SNAPSHOT (7)        index:varint term:varint hash:hash config
  *                       size:varint offset:varint len:varint data:len bytes
  *   SNAPSHOT_RESULT (8) status:u8 (0 ok, 1 corrupt) index:varint offset:varint
- *   TIMEOUT_NOW (9)     (empty)
+ *   TIMEOUT_NOW (9)     last_index:varint last_term:varint  (the leader's
+ *                       log when it sent it; the body was empty before any
+ *                       cluster ran this code, so the version stayed 1)
  *
  *   config              n:u8, n × (id:u64be role:u8)  (raft/config.h)
  *
@@ -42,7 +45,8 @@
  * statuses carry zero hints; snapshot index, term >= 1, term <= message term,
  * size <= TCN_RAFT_SNAPSHOT_BYTES_MAX, len <= TCN_RAFT_SNAPSHOT_CHUNK_BYTES_MAX,
  * offset + len <= size, an empty chunk only at the end, config valid with a
- * voter; the whole message <= TCN_RAFT_MSG_BYTES_MAX; no trailing bytes.
+ * voter; a TimeoutNow's last_index >= 1 and last_term in [1, message term];
+ * the whole message <= TCN_RAFT_MSG_BYTES_MAX; no trailing bytes.
  */
 
 #include <stddef.h>

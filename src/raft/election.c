@@ -33,6 +33,7 @@ void tcn_raft_become_follower(tcn_raft *r, uint64_t term, uint64_t leader)
     r->role = TCN_RAFT_FOLLOWER;
     r->leader = leader;
     r->n_votes = 0;
+    r->transfer_prevote = false;
     if (leader != 0)
         r->leader_contact_ms = r->now;
     tcn_raft_reset_election_timer(r);
@@ -91,33 +92,25 @@ static int tally(const tcn_raft *r)
     return TALLY_PENDING;
 }
 
-void tcn_raft_campaign(tcn_raft *r, bool pre_vote, bool transfer)
+/* A voter campaigns. So does a server that an uncommitted configuration
+ * removes (or demotes) while it was a voter in the one before: until that
+ * change commits it may lead without counting itself (Raft thesis §4.2.2),
+ * and its log may be the only one that can win; were it to sit still, a
+ * healed majority of both configurations could wait forever for its vote
+ * (found by tcn-sim; LogCabin keeps such a server campaigning the same way). */
+static bool may_campaign(const tcn_raft *r)
 {
-    TCN_ASSERT(r->role != TCN_RAFT_LEADER);
-    TCN_ASSERT(tcn_raft_is_voter(r, r->id));
-    uint64_t term;
-    if (pre_vote) {
-        /* Raft thesis §9.6: ask whether we could win before disturbing anyone's term. */
-        r->role = TCN_RAFT_PRE_CANDIDATE;
-        term = r->term + 1;
-    } else {
-        r->role = TCN_RAFT_CANDIDATE;
-        r->term++;
-        r->vote = r->id;
-        term = r->term;
-    }
-    r->leader = 0;
-    r->n_votes = 0;
-    tcn_raft_reset_election_timer(r);
-    record_vote(r, r->id, true);
-    int t = tally(r);
-    if (t == TALLY_WON) { /* the only voter */
-        if (pre_vote)
-            tcn_raft_campaign(r, false, transfer);
-        else
-            become_leader(r);
-        return;
-    }
+    if (tcn_raft_is_voter(r, r->id))
+        return true;
+    const tcn_raft_conf_rec *cur = tcn_raft_confs_current(&r->confs);
+    if (cur->index <= r->commit)
+        return false;
+    return tcn_raft_config_is_voter(&tcn_raft_confs_at(&r->confs, cur->index - 1)->conf, r->id);
+}
+
+/* Asks every other voter for its (pre-)vote in `term`. */
+static void request_votes(tcn_raft *r, uint64_t term, bool pre_vote, bool transfer)
+{
     const tcn_raft_config *c = tcn_raft_conf(r);
     uint64_t last = tcn_raft_log_last(&r->log);
     uint64_t last_term = tcn_raft_log_last_term(&r->log);
@@ -132,6 +125,68 @@ void tcn_raft_campaign(tcn_raft *r, bool pre_vote, bool transfer)
         o->vote.pre_vote = pre_vote;
         o->vote.transfer = transfer;
     }
+}
+
+void tcn_raft_campaign(tcn_raft *r, bool pre_vote, bool transfer)
+{
+    TCN_ASSERT(r->role != TCN_RAFT_LEADER);
+    TCN_ASSERT(may_campaign(r));
+    uint64_t term;
+    if (pre_vote) {
+        /* Raft thesis §9.6: ask whether we could win before disturbing anyone's term. */
+        r->role = TCN_RAFT_PRE_CANDIDATE;
+        term = r->term + 1;
+    } else {
+        r->role = TCN_RAFT_CANDIDATE;
+        r->term++;
+        r->vote = r->id;
+        term = r->term;
+    }
+    r->leader = 0;
+    r->n_votes = 0;
+    r->transfer_prevote = false;
+    tcn_raft_reset_election_timer(r);
+    record_vote(r, r->id, true);
+    int t = tally(r);
+    if (t == TALLY_WON) { /* the only voter */
+        if (pre_vote)
+            tcn_raft_campaign(r, false, transfer);
+        else
+            become_leader(r);
+        return;
+    }
+    request_votes(r, term, pre_vote, transfer);
+}
+
+/* The leader of our term sent TimeoutNow (Raft thesis §3.10). The thesis
+ * campaigns at once; but the TimeoutNow may be stale (the leader gave up the
+ * transfer and went on) while our log still ends where the message says,
+ * and a campaign would raise our term and so depose the leader for an
+ * election we cannot win. So first a pre-vote (§9.6) flagged transfer, which
+ * the voters answer despite their leader lease: up-to-date logs grant it,
+ * and only then do we campaign. We stay the leader's follower meanwhile:
+ * its heartbeats would cancel a pre-candidacy (RedisLabs/raft#88), and a
+ * lost pre-vote leaves everything as it was. */
+void tcn_raft_campaign_transfer(tcn_raft *r, uint64_t leader)
+{
+    TCN_ASSERT(r->role != TCN_RAFT_LEADER);
+    if (r->role != TCN_RAFT_FOLLOWER)
+        tcn_raft_become_follower(r, r->term, leader);
+    r->leader = leader;
+    r->leader_contact_ms = r->now;
+    if (r->o.flags & TCN_RAFT_FLAG_NO_PRE_VOTE) {
+        tcn_raft_campaign(r, false, true);
+        return;
+    }
+    r->n_votes = 0;
+    record_vote(r, r->id, true);
+    if (tally(r) == TALLY_WON) {
+        tcn_raft_campaign(r, false, true);
+        return;
+    }
+    r->transfer_prevote = true;
+    r->transfer_prevote_deadline = r->now + r->o.election_timeout_ms_min;
+    request_votes(r, r->term + 1, true, true);
 }
 
 void tcn_raft_recv_vote(tcn_raft *r, const tcn_raft_msg *m)
@@ -165,8 +220,11 @@ void tcn_raft_recv_vote(tcn_raft *r, const tcn_raft_msg *m)
 void tcn_raft_recv_vote_result(tcn_raft *r, const tcn_raft_msg *m)
 {
     const tcn_raft_vote_result *v = &m->vote_result;
+    /* A follower running a transfer's pre-vote (campaign_transfer) counts too. */
+    bool transfer = v->pre_vote && r->role == TCN_RAFT_FOLLOWER && r->transfer_prevote &&
+                    r->now < r->transfer_prevote_deadline && tcn_raft_is_voter(r, r->id);
     if (v->pre_vote) {
-        if (r->role != TCN_RAFT_PRE_CANDIDATE)
+        if (r->role != TCN_RAFT_PRE_CANDIDATE && !transfer)
             return;
         if (v->granted && m->term != r->term + 1)
             return;
@@ -179,12 +237,15 @@ void tcn_raft_recv_vote_result(tcn_raft *r, const tcn_raft_msg *m)
     switch (tally(r)) {
     case TALLY_WON:
         if (v->pre_vote)
-            tcn_raft_campaign(r, false, false);
+            tcn_raft_campaign(r, false, transfer);
         else
             become_leader(r);
         break;
     case TALLY_LOST:
-        tcn_raft_become_follower(r, r->term, 0);
+        if (transfer)
+            r->transfer_prevote = false; /* still the leader's follower */
+        else
+            tcn_raft_become_follower(r, r->term, 0);
         break;
     default:
         break;
@@ -195,7 +256,7 @@ void tcn_raft_tick_election(tcn_raft *r)
 {
     if (r->now < r->election_deadline)
         return;
-    if (!tcn_raft_is_voter(r, r->id)) {
+    if (!may_campaign(r)) {
         /* Learners and nodes outside the configuration never campaign. */
         tcn_raft_reset_election_timer(r);
         return;

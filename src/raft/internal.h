@@ -63,6 +63,10 @@ struct tcn_raft {
         uint8_t v;
     } votes[TCN_RAFT_MEMBERS_MAX];
     uint32_t n_votes;
+    /* A follower running a leadership transfer's pre-vote (election.c,
+     * tcn_raft_campaign_transfer): it counts pre-votes until the deadline. */
+    bool transfer_prevote;
+    uint64_t transfer_prevote_deadline;
 
     /* Leader state. */
     tcn_raft_progress prs[TCN_RAFT_MEMBERS_MAX];
@@ -72,6 +76,15 @@ struct tcn_raft {
     bool timeout_now_sent;
     uint64_t replace_old; /* managed replace waiting for its promotion to commit */
     uint64_t replace_new;
+    /* (time, last index) samples of this leadership, a ring (membership.c):
+     * how far back in time a learner's match index reaches. */
+    struct {
+        uint64_t ms;
+        uint64_t index;
+    } lag[TCN_RAFT_LAG_SAMPLES];
+    uint32_t lag_start;
+    uint32_t lag_count;
+    uint64_t lag_term; /* the term the samples belong to */
 
     /* ReadIndex (leader): a FIFO ring. */
     tcn_raft_read_req reads[TCN_RAFT_READS_PENDING_MAX];
@@ -83,6 +96,8 @@ struct tcn_raft {
 
     /* Snapshots. */
     tcn_raft_snap snap; /* latest complete snapshot */
+    /* Leader: older snapshots that transfers are still sending (snapshot.c). */
+    tcn_raft_snap snap_kept[TCN_RAFT_SNAPSHOTS_RETAINED_MAX];
     tcn_raft_snap rx;   /* InstallSnapshot being received */
     bool restore_pending;
     bool snap_wanted_armed; /* ask once per snapshot_done */
@@ -137,6 +152,7 @@ void tcn_raft_drop_leader_msgs(tcn_raft *r);
 void tcn_raft_reset_election_timer(tcn_raft *r);
 void tcn_raft_become_follower(tcn_raft *r, uint64_t term, uint64_t leader);
 void tcn_raft_campaign(tcn_raft *r, bool pre_vote, bool transfer);
+void tcn_raft_campaign_transfer(tcn_raft *r, uint64_t leader);
 void tcn_raft_recv_vote(tcn_raft *r, const tcn_raft_msg *m);
 void tcn_raft_recv_vote_result(tcn_raft *r, const tcn_raft_msg *m);
 bool tcn_raft_heard_from_leader(const tcn_raft *r);
@@ -158,6 +174,10 @@ void tcn_raft_recv_heartbeat(tcn_raft *r, const tcn_raft_msg *m);
 void tcn_raft_recv_heartbeat_result(tcn_raft *r, const tcn_raft_msg *m);
 
 /* snapshot.c */
+/* The snapshot with this index among those held (the latest or a kept one), or NULL. */
+const tcn_raft_snap *tcn_raft_snapshot_find(const tcn_raft *r, uint64_t index);
+/* Frees the kept snapshots no transfer sends any more. */
+void tcn_raft_snapshots_release(tcn_raft *r);
 void tcn_raft_send_snapshot(tcn_raft *r, tcn_raft_progress *pr);
 int tcn_raft_recv_snapshot(tcn_raft *r, const tcn_raft_msg *m) TCN_MUST_CHECK;
 void tcn_raft_recv_snapshot_result(tcn_raft *r, const tcn_raft_msg *m);
@@ -167,6 +187,7 @@ void tcn_raft_check_snapshot_wanted(tcn_raft *r);
 void tcn_raft_config_changed(tcn_raft *r);
 void tcn_raft_sync_progress(tcn_raft *r);
 void tcn_raft_membership_on_commit(tcn_raft *r);
+void tcn_raft_membership_tick(tcn_raft *r);
 
 /* transfer.c */
 void tcn_raft_transfer_on_match(tcn_raft *r, tcn_raft_progress *pr);

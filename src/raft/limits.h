@@ -33,6 +33,16 @@
 #define TCN_RAFT_APPLY_BATCH_MAX 8192u
 /* Fault reports (corruption) kept for one ready; later ones are counted. */
 #define TCN_RAFT_FAULTS_MAX 16u
+/* Older snapshots a leader keeps, besides its latest, while InstallSnapshot
+ * transfers still send them: a transfer finishes the snapshot it started
+ * instead of starting over at every new one (which livelocks a follower
+ * under write load). So a leader holds at most 1 + this many snapshots;
+ * beyond, the one whose most advanced transfer has the most bytes to go is
+ * dropped and its transfers start over with the latest (snapshot.c). */
+#define TCN_RAFT_SNAPSHOTS_RETAINED_MAX 2u
+/* Samples (time, last index) a leader keeps to judge a learner's lag in
+ * time (tcn_raft_options.promote_lag_ms_max); they span two such windows. */
+#define TCN_RAFT_LAG_SAMPLES 16u
 
 /* --- Defaults for a zero option field (tcn_raft_options). -------------- */
 
@@ -49,8 +59,12 @@
 #define TCN_RAFT_DEFAULT_SNAPSHOT_LOG_BYTES_MAX (64u << 20)
 /* Entries kept below a snapshot so slightly lagging followers need no snapshot. */
 #define TCN_RAFT_DEFAULT_SNAPSHOT_TRAILING 1024u
-/* A learner is caught up when its match index is within this many entries
- * of the leader's last index (Raft thesis §4.2.1). */
+/* A learner is caught up (Raft thesis §4.2.1) when it holds everything the
+ * leader held promote_lag_ms_max ago (default: election_timeout_ms_min, the
+ * thesis's bound on the last round of catching up), or when its match index
+ * is within PROMOTE_LAG_MAX entries of the leader's last index. The count
+ * alone never holds under sustained writes: a healthy pipelined follower
+ * trails by throughput x round trip (2,000 entries at 20,000/s and 100 ms). */
 #define TCN_RAFT_DEFAULT_PROMOTE_LAG_MAX 128u
 /* Proposals are refused (TCN_ERR_BUSY) while this many payload bytes are
  * appended but not committed: flow control when followers are down. */

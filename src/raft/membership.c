@@ -70,6 +70,61 @@ int tcn_raft_add_learner(tcn_raft *r, uint64_t id)
     return propose_config(r, &c);
 }
 
+/* --- Is a learner caught up? (Raft thesis §4.2.1) -------------------------
+ * A healthy follower trails a leader under write load by throughput x round
+ * trip, however fast it is, so a lag counted in entries rejects it forever at
+ * high rates. The thesis measures the lag in time (rounds of catching up,
+ * the last shorter than an election timeout); here the leader keeps samples
+ * of its last index over time, and a learner is caught up once it holds what
+ * the leader held promote_lag_ms_max ago. */
+
+static void lag_sample(tcn_raft *r)
+{
+    TCN_ASSERT(r->role == TCN_RAFT_LEADER);
+    if (r->lag_term != r->term) { /* a new leadership: the log only grows within one */
+        r->lag_start = r->lag_count = 0;
+        r->lag_term = r->term;
+    }
+    uint64_t every = r->o.promote_lag_ms_max / (TCN_RAFT_LAG_SAMPLES / 2);
+    if (r->lag_count > 0 &&
+        r->now - r->lag[(r->lag_start + r->lag_count - 1) % TCN_RAFT_LAG_SAMPLES].ms < (every ? every : 1))
+        return;
+    if (r->lag_count == TCN_RAFT_LAG_SAMPLES) {
+        r->lag_start = (r->lag_start + 1) % TCN_RAFT_LAG_SAMPLES;
+        r->lag_count--;
+    }
+    uint32_t k = (r->lag_start + r->lag_count++) % TCN_RAFT_LAG_SAMPLES;
+    r->lag[k].ms = r->now;
+    r->lag[k].index = tcn_raft_log_last(&r->log);
+}
+
+/* The leader's last index promote_lag_ms_max ago (up to one sampling step
+ * later); the oldest sample when the leadership is younger than that, which
+ * is stricter. */
+static uint64_t last_index_ago(tcn_raft *r)
+{
+    lag_sample(r);
+    uint64_t window = r->o.promote_lag_ms_max;
+    uint64_t index = r->lag[r->lag_start].index;
+    for (uint32_t i = 0; i < r->lag_count; i++) {
+        uint32_t k = (r->lag_start + i) % TCN_RAFT_LAG_SAMPLES;
+        if (r->lag[k].ms + window > r->now)
+            break;
+        index = r->lag[k].index;
+    }
+    return index;
+}
+
+static bool caught_up(tcn_raft *r, const tcn_raft_progress *pr)
+{
+    if (pr->state == TCN_RAFT_PROGRESS_SNAPSHOT)
+        return false;
+    /* Within a few entries: what a quiet cluster needs. */
+    if (pr->match + r->o.promote_lag_max >= tcn_raft_log_last(&r->log))
+        return true;
+    return pr->match >= last_index_ago(r);
+}
+
 int tcn_raft_promote(tcn_raft *r, uint64_t id)
 {
     TCN_GUARD(change_allowed(r));
@@ -79,8 +134,7 @@ int tcn_raft_promote(tcn_raft *r, uint64_t id)
     /* §4.2.1: a new voter that is far behind would stall commits. */
     const tcn_raft_progress *pr = tcn_raft_progress_find(r, id);
     TCN_ASSERT(pr != NULL);
-    uint64_t last = tcn_raft_log_last(&r->log);
-    if (pr->state == TCN_RAFT_PROGRESS_SNAPSHOT || pr->match + r->o.promote_lag_max < last)
+    if (!caught_up(r, pr))
         return TCN_ERR_BUSY;
     tcn_raft_config c = *tcn_raft_conf(r);
     TCN_GUARD(tcn_raft_config_set(&c, id, TCN_RAFT_VOTER));
@@ -119,6 +173,22 @@ int tcn_raft_replace(tcn_raft *r, uint64_t old_id, uint64_t new_id)
     return TCN_OK;
 }
 
+/* Step 2 of a managed replace, once step 1 is committed: remove old_id.
+ * BUSY (a leadership transfer, say) retries at the next commit or tick: an
+ * idle cluster commits nothing more, so the tick is what finishes it. */
+static void replace_continue(tcn_raft *r)
+{
+    uint64_t old_id = r->replace_old, new_id = r->replace_new;
+    const tcn_raft_config *cur = tcn_raft_conf(r);
+    if (!tcn_raft_config_is_voter(cur, new_id) || tcn_raft_config_find(cur, old_id) == NULL) {
+        r->replace_old = r->replace_new = 0; /* overtaken by other changes */
+        return;
+    }
+    int rc = tcn_raft_remove(r, old_id);
+    if (rc != TCN_ERR_BUSY)
+        r->replace_old = r->replace_new = 0; /* done, or impossible */
+}
+
 void tcn_raft_membership_on_commit(tcn_raft *r)
 {
     if (r->role != TCN_RAFT_LEADER || tcn_raft_confs_current(&r->confs)->index > r->commit)
@@ -128,15 +198,13 @@ void tcn_raft_membership_on_commit(tcn_raft *r)
         tcn_raft_become_follower(r, r->term, 0);
         return;
     }
-    if (r->replace_old != 0) {
-        uint64_t old_id = r->replace_old, new_id = r->replace_new;
-        const tcn_raft_config *cur = tcn_raft_conf(r);
-        if (!tcn_raft_config_is_voter(cur, new_id) || tcn_raft_config_find(cur, old_id) == NULL) {
-            r->replace_old = r->replace_new = 0; /* overtaken by other changes */
-            return;
-        }
-        int rc = tcn_raft_remove(r, old_id);
-        if (rc != TCN_ERR_BUSY)
-            r->replace_old = r->replace_new = 0; /* done, or impossible; BUSY retries at the next commit */
-    }
+    if (r->replace_old != 0)
+        replace_continue(r);
+}
+
+void tcn_raft_membership_tick(tcn_raft *r)
+{
+    lag_sample(r);
+    if (r->replace_old != 0 && tcn_raft_confs_current(&r->confs)->index <= r->commit)
+        replace_continue(r);
 }

@@ -39,10 +39,11 @@ void tcn_raft_pr_become_replicate(tcn_raft_progress *pr)
     reset_inflight(pr);
 }
 
-void tcn_raft_pr_become_snapshot(tcn_raft_progress *pr, uint64_t snap_index)
+void tcn_raft_pr_become_snapshot(tcn_raft_progress *pr, uint64_t snap_index, uint64_t snap_size)
 {
     pr->state = TCN_RAFT_PROGRESS_SNAPSHOT;
     pr->snap_index = snap_index;
+    pr->snap_size = snap_size;
     pr->snap_offset = 0;
     pr->snap_inflight = false;
     pr->probe_sent = false;

@@ -30,7 +30,8 @@ typedef struct tcn_raft_progress {
     uint32_t in_start;
     uint32_t in_count;
     /* snapshot transfer */
-    uint64_t snap_index;  /* snapshot being sent */
+    uint64_t snap_index;  /* snapshot being sent (kept until sent: snapshot.c) */
+    uint64_t snap_size;   /* its bytes: an acknowledgement of all of them means installed */
     uint64_t snap_offset; /* bytes the follower acknowledged */
     bool snap_inflight;   /* one chunk out, not yet answered */
 } tcn_raft_progress;
@@ -38,7 +39,7 @@ typedef struct tcn_raft_progress {
 void tcn_raft_pr_init(tcn_raft_progress *pr, uint64_t id, uint64_t next, uint64_t now_ms);
 void tcn_raft_pr_become_probe(tcn_raft_progress *pr);
 void tcn_raft_pr_become_replicate(tcn_raft_progress *pr);
-void tcn_raft_pr_become_snapshot(tcn_raft_progress *pr, uint64_t snap_index);
+void tcn_raft_pr_become_snapshot(tcn_raft_progress *pr, uint64_t snap_index, uint64_t snap_size);
 
 bool tcn_raft_pr_inflight_full(const tcn_raft_progress *pr, uint32_t max);
 void tcn_raft_pr_inflight_add(tcn_raft_progress *pr, uint64_t last_index);

@@ -45,6 +45,7 @@ void tcn_raft_options_default(tcn_raft_options *o, uint64_t id, uint64_t seed)
     o->snapshot_log_bytes_max = TCN_RAFT_DEFAULT_SNAPSHOT_LOG_BYTES_MAX;
     o->snapshot_trailing = TCN_RAFT_DEFAULT_SNAPSHOT_TRAILING;
     o->promote_lag_max = TCN_RAFT_DEFAULT_PROMOTE_LAG_MAX;
+    o->promote_lag_ms_max = 0; /* follows election_timeout_ms_min */
     o->uncommitted_bytes_max = TCN_RAFT_DEFAULT_UNCOMMITTED_BYTES_MAX;
 }
 
@@ -77,6 +78,7 @@ static int options_resolve(tcn_raft_options *o, tcn_error *err)
     DEFAULT_IF_ZERO(snapshot_log_bytes_max, TCN_RAFT_DEFAULT_SNAPSHOT_LOG_BYTES_MAX);
     DEFAULT_IF_ZERO(snapshot_trailing, TCN_RAFT_DEFAULT_SNAPSHOT_TRAILING);
     DEFAULT_IF_ZERO(promote_lag_max, TCN_RAFT_DEFAULT_PROMOTE_LAG_MAX);
+    DEFAULT_IF_ZERO(promote_lag_ms_max, o->election_timeout_ms_min);
     DEFAULT_IF_ZERO(uncommitted_bytes_max, TCN_RAFT_DEFAULT_UNCOMMITTED_BYTES_MAX);
     TCN_ENSURE(o->heartbeat_ms < o->election_timeout_ms_min, err, TCN_ERR_CONFIG,
                "raft: options.heartbeat_ms (%u) must be below election_timeout_ms_min (%u)", o->heartbeat_ms,
@@ -132,6 +134,8 @@ void tcn_raft_destroy(tcn_raft *r)
     tcn_raft_log_free(&r->log);
     tcn_raft_confs_free(&r->confs);
     tcn_buf_free(&r->snap.data);
+    for (uint32_t i = 0; i < TCN_RAFT_SNAPSHOTS_RETAINED_MAX; i++)
+        tcn_buf_free(&r->snap_kept[i].data);
     tcn_buf_free(&r->rx.data);
     free(r->out);
     free(r->out_entries);
@@ -291,10 +295,12 @@ void tcn_raft_tick(tcn_raft *r, uint64_t now_ms)
         if (r->role == TCN_RAFT_LEADER) {
             tcn_raft_transfer_tick(r);
             tcn_raft_tick_leader(r);
+            tcn_raft_membership_tick(r);
         }
-        return;
+    } else {
+        tcn_raft_tick_election(r);
     }
-    tcn_raft_tick_election(r);
+    tcn_raft_snapshots_release(r);
 }
 
 static uint64_t uncommitted_bytes(const tcn_raft *r)

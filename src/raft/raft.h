@@ -121,7 +121,9 @@ typedef struct tcn_raft_vote {
     uint64_t last_index; /* candidate's last log index and term (§3.6.1) */
     uint64_t last_term;
     bool pre_vote;       /* term is the candidate's term + 1; nobody changes term */
-    bool transfer;       /* from a leadership transfer: ignore the leader lease */
+    bool transfer;       /* from a leadership transfer: ignore the leader lease
+                            (with pre_vote: the pre-vote that a transfer's
+                            target runs first, see tcn_raft_timeout_now) */
 } tcn_raft_vote;
 
 typedef struct tcn_raft_vote_result {
@@ -172,6 +174,16 @@ typedef struct tcn_raft_snapshot_result {
     uint64_t offset;
 } tcn_raft_snapshot_result;
 
+/* The leader's log when it sent the TimeoutNow. A TimeoutNow can arrive
+ * after the transfer was given up and the leader went on: the target
+ * ignores it unless its own log ends exactly there, and even then it runs a
+ * pre-vote (flagged transfer) first, so that a target that fell behind
+ * loses without raising anyone's term. */
+typedef struct tcn_raft_timeout_now {
+    uint64_t last_index;
+    uint64_t last_term;
+} tcn_raft_timeout_now;
+
 /* One message. Ownership: in tcn_raft_step the caller lends the message and
  * what it points to for the duration of the call; the core copies what it
  * keeps. In a ready, the core owns the messages and what they point to until
@@ -190,6 +202,7 @@ typedef struct tcn_raft_msg {
         tcn_raft_heartbeat_result heartbeat_result;
         tcn_raft_snapshot_chunk snapshot;
         tcn_raft_snapshot_result snapshot_result;
+        tcn_raft_timeout_now timeout_now;
     };
 } tcn_raft_msg;
 
@@ -223,7 +236,9 @@ typedef struct tcn_raft_options {
     uint64_t snapshot_entries_max;    /* ask for a snapshot once this many entries were applied since the last */
     uint64_t snapshot_log_bytes_max;  /* ... or the log grew by this many payload bytes since it */
     uint64_t snapshot_trailing;       /* entries kept below a snapshot (zero selects the default too) */
-    uint64_t promote_lag_max;         /* learner caught up: last_index - match <= this */
+    uint64_t promote_lag_max;         /* learner caught up: last_index - match <= this, or: */
+    uint32_t promote_lag_ms_max;      /* it holds the leader's last index of this long ago
+                                         (zero: election_timeout_ms_min) */
     uint64_t uncommitted_bytes_max;   /* proposals refused above this */
     uint32_t bugs;                    /* TCN_RAFT_BUG_*; 0 unless built with TCN_RAFT_BUGS */
 } tcn_raft_options;
@@ -330,17 +345,23 @@ int tcn_raft_propose(tcn_raft *r, const void *data, size_t len, uint64_t *index)
  * effect when appended, one uncommitted change at a time, none before the
  * leader committed an entry of its term). TCN_ERR_BUSY: retry later. */
 int tcn_raft_add_learner(tcn_raft *r, uint64_t id) TCN_MUST_CHECK;
-/* TCN_ERR_BUSY while the learner is not caught up (promote_lag_max). */
+/* TCN_ERR_BUSY while the learner is not caught up: neither within
+ * promote_lag_max entries of the leader's last index, nor holding the last
+ * index the leader had promote_lag_ms_max ago (Raft thesis §4.2.1), or while
+ * it is being sent a snapshot. */
 int tcn_raft_promote(tcn_raft *r, uint64_t id) TCN_MUST_CHECK;
 int tcn_raft_remove(tcn_raft *r, uint64_t id) TCN_MUST_CHECK;
 /* Managed two-step change: promote the caught-up learner new_id, and once
- * that configuration is committed, remove old_id. Never both in one
+ * that configuration is committed, remove old_id (retried at each commit and
+ * tick while refused with BUSY, e.g. during a leadership transfer). Never both in one
  * configuration ({A,B,C}->{A,B,D} in one step allows disjoint majorities).
  * Idempotent: if new_id is already a voter, only the removal remains. */
 int tcn_raft_replace(tcn_raft *r, uint64_t old_id, uint64_t new_id) TCN_MUST_CHECK;
 
 /* Leadership transfer (Raft thesis §3.10): catch target up, then TimeoutNow.
- * Proposals are refused until it ends or times out (one election timeout). */
+ * Proposals are refused until it ends or times out (one election timeout).
+ * A transfer that times out after its TimeoutNow went out appends a no-op,
+ * which makes that TimeoutNow stale at the target (tcn_raft_timeout_now). */
 int tcn_raft_transfer_leadership(tcn_raft *r, uint64_t target) TCN_MUST_CHECK;
 
 /* ReadIndex (Raft thesis §6.4): the answer arrives in a ready's reads. */

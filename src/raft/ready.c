@@ -48,7 +48,7 @@ void tcn_raft_drop_leader_msgs(tcn_raft *r)
 
 /* Queued appends and chunks name log ranges and snapshot offsets; here they
  * become views. Between here and advance nothing changes the log or the
- * snapshot, so the views stay valid. */
+ * snapshots (the latest and the kept ones), so the views stay valid. */
 static void resolve_messages(tcn_raft *r)
 {
     const tcn_raft_log *l = &r->log;
@@ -68,7 +68,7 @@ static void resolve_messages(tcn_raft *r)
             }
             total += a->n_entries;
         } else if (m->type == TCN_RAFT_MSG_SNAPSHOT) {
-            if (!r->snap.have || m->snapshot.index != r->snap.index) {
+            if (tcn_raft_snapshot_find(r, m->snapshot.index) == NULL) {
                 tcn_raft_progress *pr = tcn_raft_progress_find(r, m->to);
                 if (pr != NULL)
                     pr->snap_inflight = false;
@@ -89,7 +89,9 @@ static void resolve_messages(tcn_raft *r)
             for (uint32_t j = 0; j < m->append.n_entries; j++)
                 tcn_raft_log_view(l, m->append.prev_index + 1 + j, e++);
         } else if (m->type == TCN_RAFT_MSG_SNAPSHOT) {
-            m->snapshot.data = m->snapshot.len ? r->snap.data.p + m->snapshot.offset : NULL;
+            const tcn_raft_snap *sn = tcn_raft_snapshot_find(r, m->snapshot.index);
+            TCN_ASSERT(sn != NULL && m->snapshot.offset + m->snapshot.len <= sn->data.len);
+            m->snapshot.data = m->snapshot.len ? sn->data.p + m->snapshot.offset : NULL;
         }
     }
 }

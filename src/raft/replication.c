@@ -54,7 +54,7 @@ void tcn_raft_send_append(tcn_raft *r, tcn_raft_progress *pr)
             /* The entries this follower needs are compacted: only the
              * snapshot can bring it up (Raft thesis §5.1). */
             TCN_ASSERT(r->snap.have && r->snap.index >= l->base_index);
-            tcn_raft_pr_become_snapshot(pr, r->snap.index);
+            tcn_raft_pr_become_snapshot(pr, r->snap.index, r->snap.data.len);
             continue;
         }
         /* Batch: up to append_entries_max entries and append_bytes_max

@@ -4,30 +4,117 @@
 #include "raft/internal.h"
 #include "util/assert.h"
 
+_Static_assert(TCN_RAFT_SNAPSHOTS_RETAINED_MAX >= 1, "a transfer must be able to keep its snapshot");
+
+/* --- Leader: the snapshots transfers are sending ------------------------- */
+
+/* A transfer sends the snapshot it started with to the end, even when the
+ * application takes newer ones meanwhile: restarting at every new snapshot
+ * never finishes when snapshots come faster than a transfer lasts. */
+
+const tcn_raft_snap *tcn_raft_snapshot_find(const tcn_raft *r, uint64_t index)
+{
+    if (r->snap.have && r->snap.index == index)
+        return &r->snap;
+    for (uint32_t i = 0; i < TCN_RAFT_SNAPSHOTS_RETAINED_MAX; i++)
+        if (r->snap_kept[i].have && r->snap_kept[i].index == index)
+            return &r->snap_kept[i];
+    return NULL;
+}
+
+/* Bytes the most advanced transfer of snapshot `index` has yet to send;
+ * UINT64_MAX when no transfer sends it. */
+static uint64_t bytes_to_go(const tcn_raft *r, uint64_t index)
+{
+    uint64_t best = UINT64_MAX;
+    if (r->role != TCN_RAFT_LEADER)
+        return best;
+    for (uint32_t i = 0; i < r->n_prs; i++) {
+        const tcn_raft_progress *pr = &r->prs[i];
+        if (pr->state != TCN_RAFT_PROGRESS_SNAPSHOT || pr->snap_index != index)
+            continue;
+        uint64_t left = pr->snap_size > pr->snap_offset ? pr->snap_size - pr->snap_offset : 0;
+        if (left < best)
+            best = left;
+    }
+    return best;
+}
+
+static void drop(tcn_raft_snap *s)
+{
+    tcn_buf_free(&s->data);
+    memset(s, 0, sizeof(*s));
+}
+
+void tcn_raft_snapshots_release(tcn_raft *r)
+{
+    for (uint32_t i = 0; i < TCN_RAFT_SNAPSHOTS_RETAINED_MAX; i++)
+        if (r->snap_kept[i].have && bytes_to_go(r, r->snap_kept[i].index) == UINT64_MAX)
+            drop(&r->snap_kept[i]);
+}
+
+/* The latest snapshot is about to be replaced: keep it if a transfer sends
+ * it. With every slot taken, the snapshot (this one or a kept one) whose
+ * most advanced transfer has the most bytes to go is dropped; its transfers
+ * start over with the latest (send_snapshot). The most advanced transfer
+ * is never the one dropped, so transfers keep finishing. */
+static void retire_latest(tcn_raft *r)
+{
+    tcn_raft_snapshots_release(r);
+    tcn_raft_snap *old = &r->snap;
+    uint64_t worst = old->have ? bytes_to_go(r, old->index) : UINT64_MAX;
+    if (worst == UINT64_MAX) {
+        tcn_buf_free(&old->data);
+        return;
+    }
+    tcn_raft_snap *slot = NULL;
+    for (uint32_t i = 0; i < TCN_RAFT_SNAPSHOTS_RETAINED_MAX && slot == NULL; i++)
+        if (!r->snap_kept[i].have)
+            slot = &r->snap_kept[i];
+    if (slot == NULL) {
+        /* Every kept one is being sent (release above freed the others). */
+        for (uint32_t i = 0; i < TCN_RAFT_SNAPSHOTS_RETAINED_MAX; i++) {
+            uint64_t left = bytes_to_go(r, r->snap_kept[i].index);
+            if (left > worst) {
+                worst = left;
+                slot = &r->snap_kept[i];
+            }
+        }
+    }
+    if (slot == NULL) {
+        tcn_buf_free(&old->data); /* the least advanced itself */
+        return;
+    }
+    drop(slot);
+    *slot = *old; /* the buffer moves */
+    old->data = (tcn_buf){0};
+}
+
 /* --- Leader: one chunk at a time, each acknowledged ----------------------- */
 
 void tcn_raft_send_snapshot(tcn_raft *r, tcn_raft_progress *pr)
 {
     TCN_ASSERT(r->snap.have);
-    if (pr->snap_index != r->snap.index) {
-        /* A newer snapshot replaced the one being sent: start it over. */
-        pr->snap_index = r->snap.index;
-        pr->snap_offset = 0;
-        pr->snap_inflight = false;
+    const tcn_raft_snap *sn = tcn_raft_snapshot_find(r, pr->snap_index);
+    if (sn == NULL) {
+        /* Its snapshot was dropped (retire_latest): start over with the latest. */
+        tcn_raft_pr_become_snapshot(pr, r->snap.index, r->snap.data.len);
+        sn = &r->snap;
     }
     if (pr->snap_inflight)
         return;
-    uint64_t size = r->snap.data.len;
+    uint64_t size = sn->data.len;
+    TCN_ASSERT(size == pr->snap_size);
     uint64_t off = pr->snap_offset <= size ? pr->snap_offset : 0;
     uint64_t len = size - off;
     if (len > r->o.snapshot_chunk_bytes)
         len = r->o.snapshot_chunk_bytes;
     tcn_raft_msg *m = tcn_raft_send(r, TCN_RAFT_MSG_SNAPSHOT, pr->id);
     tcn_raft_snapshot_chunk *s = &m->snapshot;
-    s->index = r->snap.index;
-    s->term = r->snap.term;
-    memcpy(s->hash, r->snap.hash, TCN_SHA256_LEN);
-    s->config = r->snap.config;
+    s->index = sn->index;
+    s->term = sn->term;
+    memcpy(s->hash, sn->hash, TCN_SHA256_LEN);
+    s->config = sn->config;
     s->size = size;
     s->offset = off;
     s->data = NULL; /* resolved when the ready is built */
@@ -58,12 +145,11 @@ void tcn_raft_recv_snapshot_result(tcn_raft *r, const tcn_raft_msg *m)
         pr->sent_ms = r->now;
         return;
     }
-    if (!r->snap.have || pr->snap_index != r->snap.index) {
-        pr->snap_inflight = false; /* restarts with the current snapshot */
-        return;
-    }
-    if (s->offset >= r->snap.data.len) {
-        /* Installed: the follower's log now matches ours up to the snapshot. */
+    if (s->offset >= pr->snap_size) {
+        /* Installed, even if we hold a newer snapshot by now: the follower's
+         * log matches ours up to this one. Probing continues from the log if
+         * it still holds snap_index + 1, else with the latest snapshot
+         * (send_append). */
         if (pr->match < pr->snap_index)
             pr->match = pr->snap_index;
         tcn_raft_pr_become_probe(pr);
@@ -191,7 +277,7 @@ int tcn_raft_snapshot_done(tcn_raft *r, uint64_t index, const void *data, size_t
         return TCN_OK; /* older than the one we hold */
     tcn_buf copy = {0};
     TCN_GUARD(tcn_buf_append(&copy, data, len));
-    tcn_buf_free(&r->snap.data);
+    retire_latest(r);
     r->snap.data = copy;
     r->snap.have = true;
     r->snap.index = index;

@@ -33,14 +33,27 @@ void tcn_raft_transfer_on_match(tcn_raft *r, tcn_raft_progress *pr)
         return;
     if (pr->match != tcn_raft_log_last(&r->log))
         return; /* flush keeps replicating to it */
-    (void)tcn_raft_send(r, TCN_RAFT_MSG_TIMEOUT_NOW, pr->id);
+    tcn_raft_msg *m = tcn_raft_send(r, TCN_RAFT_MSG_TIMEOUT_NOW, pr->id);
+    m->timeout_now.last_index = tcn_raft_log_last(&r->log);
+    m->timeout_now.last_term = tcn_raft_log_last_term(&r->log);
     r->timeout_now_sent = true;
 }
 
 void tcn_raft_transfer_tick(tcn_raft *r)
 {
-    if (r->transfer_target != 0 && r->now >= r->transfer_deadline)
-        tcn_raft_transfer_abort(r);
+    if (r->transfer_target == 0 || r->now < r->transfer_deadline)
+        return;
+    bool sent = r->timeout_now_sent;
+    tcn_raft_transfer_abort(r);
+    if (sent) {
+        /* The TimeoutNow may still be on its way. A new entry makes it stale
+         * at a target that receives the entry first (its log no longer ends
+         * where the message says; tikv/raft-rs#234); a target that does not
+         * is left to its pre-vote, which the others refuse. Out of memory
+         * here only loses the first of these two guards. */
+        int rc = tcn_raft_leader_append(r, TCN_RAFT_ENTRY_NOOP, NULL, 0);
+        (void)rc;
+    }
 }
 
 void tcn_raft_transfer_abort(tcn_raft *r)
@@ -51,9 +64,14 @@ void tcn_raft_transfer_abort(tcn_raft *r)
 
 void tcn_raft_recv_timeout_now(tcn_raft *r, const tcn_raft_msg *m)
 {
-    if (r->role == TCN_RAFT_LEADER || m->from != r->leader || !tcn_raft_is_voter(r, r->id))
+    /* handle_term made m->term ours: m->from led this term. We may know no
+     * leader (0) because our election timer fired since it was sent and we
+     * are a (pre-)candidate of this term; the transfer still stands. */
+    if (r->role == TCN_RAFT_LEADER || (r->leader != 0 && m->from != r->leader) || !tcn_raft_is_voter(r, r->id))
         return;
-    /* No pre-vote: the leader asked for this election, and the votes carry
-     * the transfer flag so that followers set aside their leader lease. */
-    tcn_raft_campaign(r, false, true);
+    /* Sent before the leader went on (a transfer that timed out): stale. */
+    if (tcn_raft_log_last(&r->log) != m->timeout_now.last_index ||
+        tcn_raft_log_last_term(&r->log) != m->timeout_now.last_term)
+        return;
+    tcn_raft_campaign_transfer(r, m->from);
 }

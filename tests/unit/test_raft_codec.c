@@ -141,6 +141,16 @@ static size_t samples(tcn_raft_msg *s)
     s[n++] = m;
 
     m = base(TCN_RAFT_MSG_TIMEOUT_NOW, 10);
+    m.timeout_now.last_index = 1000;
+    m.timeout_now.last_term = 10;
+    s[n++] = m;
+
+    /* Appended last, so that the corpus files above keep their names. */
+    m = base(TCN_RAFT_MSG_VOTE, 11);
+    m.vote.last_index = 1001;
+    m.vote.last_term = 10;
+    m.vote.pre_vote = true;
+    m.vote.transfer = true; /* a transfer's pre-vote */
     s[n++] = m;
     assert_true(n <= SAMPLES_MAX);
     return n;
@@ -293,8 +303,10 @@ static void test_refusals_name_the_field(void **state)
     expect_refused(eleven, sizeof(eleven), TCN_ERR_MALFORMED, "term");
     const uint8_t flags[] = {HDR(1), 5, 10, 4, 0x04};
     expect_refused(flags, sizeof(flags), TCN_ERR_MALFORMED, "flags");
-    const uint8_t both[] = {HDR(1), 5, 10, 4, 0x03};
-    expect_refused(both, sizeof(both), TCN_ERR_MALFORMED, "flags");
+    const uint8_t both[] = {HDR(1), 5, 10, 4, 0x03}; /* a transfer's pre-vote */
+    assert_int_equal(tcn_raft_msg_decode(&d, both, sizeof(both), &out, &err), TCN_OK);
+    assert_true(out.vote.pre_vote && out.vote.transfer);
+    tcn_raft_decoder_free(&d);
     const uint8_t from0[] = {1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 5, 10, 4, 0};
     expect_refused(from0, sizeof(from0), TCN_ERR_MALFORMED, "from");
     const uint8_t vote_short[] = {HDR(1), 5, 10};
@@ -346,6 +358,25 @@ static void test_refusals_name_the_field(void **state)
     const uint8_t snap_term[] = {HDR(7), 5, 9, 6, Z32, 1, 0, 0, 0, 0, 0, 0, 0, 5, 1, 1, 0, 1, 'a'};
     expect_refused(snap_term, sizeof(snap_term), TCN_ERR_MALFORMED, "term");
 
+    /* TIMEOUT_NOW: term 5, last_index, last_term */
+    const uint8_t tn_ok[] = {HDR(9), 5, 40, 5};
+    assert_int_equal(tcn_raft_msg_decode(&d, tn_ok, sizeof(tn_ok), &out, &err), TCN_OK);
+    assert_int_equal(out.timeout_now.last_index, 40);
+    assert_int_equal(out.timeout_now.last_term, 5);
+    tcn_raft_decoder_free(&d);
+    const uint8_t tn_empty[] = {HDR(9), 5};
+    expect_refused(tn_empty, sizeof(tn_empty), TCN_ERR_TRUNCATED, "last_index");
+    const uint8_t tn_short[] = {HDR(9), 5, 40};
+    expect_refused(tn_short, sizeof(tn_short), TCN_ERR_TRUNCATED, "last_term");
+    const uint8_t tn_future[] = {HDR(9), 5, 40, 6};
+    expect_refused(tn_future, sizeof(tn_future), TCN_ERR_MALFORMED, "last_term");
+    const uint8_t tn_zero_term[] = {HDR(9), 5, 40, 0};
+    expect_refused(tn_zero_term, sizeof(tn_zero_term), TCN_ERR_MALFORMED, "last_term");
+    const uint8_t tn_zero_index[] = {HDR(9), 5, 0, 5};
+    expect_refused(tn_zero_index, sizeof(tn_zero_index), TCN_ERR_MALFORMED, "last_index");
+    const uint8_t tn_trailing[] = {HDR(9), 5, 40, 5, 0};
+    expect_refused(tn_trailing, sizeof(tn_trailing), TCN_ERR_MALFORMED, "trailing");
+
     /* too big as a whole, before any parsing */
     size_t huge = (size_t)TCN_RAFT_MSG_BYTES_MAX + 1;
     uint8_t *h = calloc(1, huge);
@@ -378,6 +409,9 @@ static void test_encode_refuses_invalid(void **state)
     m.snapshot.data = g_chunk;
     assert_int_equal(tcn_raft_msg_encode(&m, &b, &err), TCN_ERR_USAGE);
     assert_non_null(strstr(err.msg, "offset"));
+    m = base(TCN_RAFT_MSG_TIMEOUT_NOW, 5); /* a leader's log is never empty */
+    assert_int_equal(tcn_raft_msg_encode(&m, &b, &err), TCN_ERR_USAGE);
+    assert_non_null(strstr(err.msg, "last_index"));
     m = base(12, 5);
     assert_int_equal(tcn_raft_msg_encode(&m, &b, &err), TCN_ERR_USAGE);
     assert_int_equal(b.len, 0);
