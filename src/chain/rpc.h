@@ -1,0 +1,101 @@
+/* The Solana JSON-RPC subset of DESIGN §8, client side, without transport:
+ * request builders and strict answer parsers (jansson). A transport (libcurl)
+ * posts the request bytes and hands the answer bytes back. */
+#ifndef TCN_CHAIN_RPC_H
+#define TCN_CHAIN_RPC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chain/tx_error.h"
+#include "chain/types.h"
+#include "util/buf.h"
+#include "util/err.h"
+
+/* Largest answer the parsers read (an account holds at most 10 MiB, base64
+ * makes it 4/3 larger). */
+#define TCN_CHAIN_RPC_ANSWER_BYTES_MAX (16u << 20)
+/* getSignatureStatuses takes at most 256 signatures (Solana RPC docs). */
+#define TCN_CHAIN_RPC_SIGNATURES_MAX 256u
+#define TCN_CHAIN_RPC_MESSAGE_MAX 256u
+
+/* JSON-RPC error codes used by Solana's RPC (Agave rpc_custom_error.rs) and JSON-RPC 2.0. */
+#define TCN_CHAIN_RPC_PARSE_ERROR (-32700)
+#define TCN_CHAIN_RPC_INVALID_REQUEST (-32600)
+#define TCN_CHAIN_RPC_METHOD_NOT_FOUND (-32601)
+#define TCN_CHAIN_RPC_INVALID_PARAMS (-32602)
+#define TCN_CHAIN_RPC_PREFLIGHT_FAILURE (-32002)
+#define TCN_CHAIN_RPC_SIGNATURE_VERIFICATION_FAILURE (-32003)
+
+/* --- Requests: each appends one JSON-RPC 2.0 request object to out ------- */
+
+int tcn_chain_rpc_request_get_account_info(tcn_buf *out, uint64_t id, const tcn_chain_pubkey *pk) TCN_MUST_CHECK;
+int tcn_chain_rpc_request_get_balance(tcn_buf *out, uint64_t id, const tcn_chain_pubkey *pk) TCN_MUST_CHECK;
+/* The wire bytes go base64-encoded. skip_preflight: see docs/CHAIN.md — with
+ * preflight a transaction that would fail is refused and never lands. */
+int tcn_chain_rpc_request_send_transaction(tcn_buf *out, uint64_t id, const uint8_t *wire, size_t len,
+                                           bool skip_preflight) TCN_MUST_CHECK;
+int tcn_chain_rpc_request_get_signature_statuses(tcn_buf *out, uint64_t id, const tcn_chain_signature *sigs,
+                                                 size_t n) TCN_MUST_CHECK;
+int tcn_chain_rpc_request_request_airdrop(tcn_buf *out, uint64_t id, const tcn_chain_pubkey *pk, uint64_t lamports)
+    TCN_MUST_CHECK;
+int tcn_chain_rpc_request_get_latest_blockhash(tcn_buf *out, uint64_t id) TCN_MUST_CHECK;
+int tcn_chain_rpc_request_get_slot(tcn_buf *out, uint64_t id) TCN_MUST_CHECK;
+
+/* --- Answers -------------------------------------------------------------- */
+
+/* An answer that is a JSON-RPC error: the server understood and refused. */
+typedef struct tcn_chain_rpc_error {
+    bool present;
+    int64_t code;
+    char message[TCN_CHAIN_RPC_MESSAGE_MAX];
+    bool has_tx_err; /* error.data.err: why a preflight failed */
+    tcn_chain_tx_error tx_err;
+} tcn_chain_rpc_error;
+
+typedef struct tcn_chain_rpc_account {
+    bool exists; /* value was not null */
+    uint64_t lamports;
+    tcn_chain_pubkey owner;
+    bool executable;
+    uint64_t rent_epoch;
+    uint8_t *data; /* malloc'd (NULL when empty); free with tcn_chain_rpc_account_free */
+    size_t data_len;
+} tcn_chain_rpc_account;
+
+typedef struct tcn_chain_rpc_status {
+    bool found; /* the entry was not null */
+    uint64_t slot;
+    bool has_confirmations; /* null once rooted */
+    uint64_t confirmations;
+    tcn_chain_tx_error err; /* kind TCN_CHAIN_TX_OK when it succeeded */
+    char confirmation_status[16]; /* "processed", "confirmed", "finalized", or "" for null */
+} tcn_chain_rpc_status;
+
+/* Every parser: the answer's bytes, the id the request carried. TCN_OK when
+ * the answer is well formed — then either *rpc_err is present or the result
+ * is filled in; otherwise TCN_ERR_MALFORMED (or TOO_LARGE) with the field
+ * named. Integers above 2^63 (Solana sends rentEpoch = u64::MAX) are read
+ * exactly. Fields we do not use are ignored; those we use are checked. */
+int tcn_chain_rpc_parse_get_account_info(const char *json, size_t len, uint64_t id, uint64_t *slot,
+                                         tcn_chain_rpc_account *out, tcn_chain_rpc_error *rpc_err, tcn_error *err)
+    TCN_MUST_CHECK;
+void tcn_chain_rpc_account_free(tcn_chain_rpc_account *a);
+int tcn_chain_rpc_parse_get_balance(const char *json, size_t len, uint64_t id, uint64_t *slot, uint64_t *lamports,
+                                    tcn_chain_rpc_error *rpc_err, tcn_error *err) TCN_MUST_CHECK;
+int tcn_chain_rpc_parse_send_transaction(const char *json, size_t len, uint64_t id, tcn_chain_signature *sig,
+                                         tcn_chain_rpc_error *rpc_err, tcn_error *err) TCN_MUST_CHECK;
+/* out holds n entries, one per signature asked about, in order. */
+int tcn_chain_rpc_parse_get_signature_statuses(const char *json, size_t len, uint64_t id, uint64_t *slot,
+                                               tcn_chain_rpc_status *out, size_t n, tcn_chain_rpc_error *rpc_err,
+                                               tcn_error *err) TCN_MUST_CHECK;
+int tcn_chain_rpc_parse_request_airdrop(const char *json, size_t len, uint64_t id, tcn_chain_signature *sig,
+                                        tcn_chain_rpc_error *rpc_err, tcn_error *err) TCN_MUST_CHECK;
+int tcn_chain_rpc_parse_get_latest_blockhash(const char *json, size_t len, uint64_t id, uint64_t *slot,
+                                             tcn_chain_hash *blockhash, uint64_t *last_valid_block_height,
+                                             tcn_chain_rpc_error *rpc_err, tcn_error *err) TCN_MUST_CHECK;
+int tcn_chain_rpc_parse_get_slot(const char *json, size_t len, uint64_t id, uint64_t *slot,
+                                 tcn_chain_rpc_error *rpc_err, tcn_error *err) TCN_MUST_CHECK;
+
+#endif

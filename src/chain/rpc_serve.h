@@ -1,0 +1,25 @@
+/* The chain model behind Solana's JSON-RPC: one request in, one answer out
+ * (the core of `tcn ledger`, and the server the RPC client is tested against). */
+#ifndef TCN_CHAIN_RPC_SERVE_H
+#define TCN_CHAIN_RPC_SERVE_H
+
+#include <stddef.h>
+
+#include "chain/model.h"
+#include "util/buf.h"
+#include "util/err.h"
+
+/* Answers one JSON-RPC 2.0 request object (no batches) against the model,
+ * appending the answer to out. Bad input is answered, not failed: -32700
+ * parse error, -32600 invalid request, -32601 unknown method, -32602 invalid
+ * params (naming the parameter). Methods: getAccountInfo, getBalance,
+ * sendTransaction, getSignatureStatuses, requestAirdrop, getLatestBlockhash,
+ * getSlot (DESIGN §8). sendTransaction runs a preflight simulation unless
+ * skipPreflight is true, as Agave's RPC does: a transaction that would fail is
+ * refused (-32002 with data.err; -32003 for a bad signature) and does not
+ * land; with skipPreflight it is submitted and its signature returned
+ * whatever happens — its fate is in getSignatureStatuses. Returns TCN_OK, or
+ * TCN_ERR_NOMEM. */
+int tcn_chain_rpc_serve(tcn_chain_model *m, const char *request, size_t len, tcn_buf *out) TCN_MUST_CHECK;
+
+#endif
