@@ -4,15 +4,19 @@
 #   make check   the suite once, on the normal build (quick)
 #   make bench   benchmarks (figures recorded in docs/BENCHMARKS.md)
 #   make fuzz    long libFuzzer runs (FUZZ_SECONDS per target, default 300)
+#   make sim-long tcn-sim over seeds from a random start until stopped (Ctrl-C) or SIM_SECONDS pass;
+#                prints every failing seed's reproduction command (SIM_STEPS, SIM_ARGS, SIM_START)
+#                (make check / make test run the sim_* tests: seeds, bug switches, determinism, CLI)
 
 MAKEFLAGS += --no-print-directory
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD ?= build
 FUZZ_SECONDS ?= 300
 FUZZ_SMOKE_SECONDS ?= 20
+SIM_SECONDS ?= 0
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build check test test-sanitize fuzz fuzz-smoke fuzz-build demo bench clean
+.PHONY: all deps build check test test-sanitize fuzz fuzz-smoke fuzz-build demo bench sim-long clean
 
 all: build
 
@@ -50,6 +54,9 @@ demo: build
 
 bench: build
 	@./scripts/bench.sh $(BUILD)
+
+sim-long: build
+	@./tests/sim/sim_long.sh $(BUILD)/bin/tcn-sim $(SIM_SECONDS)
 
 clean:
 	rm -rf build build-asan build-fuzz demo-out
