@@ -1,6 +1,6 @@
-/* The Solana JSON-RPC subset of DESIGN §8, client side, without transport:
- * request builders and strict answer parsers (jansson). A transport (libcurl)
- * posts the request bytes and hands the answer bytes back. */
+/* The Solana JSON-RPC subset of DESIGN §8, client side: request builders and
+ * strict answer parsers (jansson), and the HTTP transport (libcurl,
+ * rpc_http.c) that posts the request bytes and hands the answer bytes back. */
 #ifndef TCN_CHAIN_RPC_H
 #define TCN_CHAIN_RPC_H
 
@@ -97,5 +97,31 @@ int tcn_chain_rpc_parse_get_latest_blockhash(const char *json, size_t len, uint6
                                              tcn_chain_rpc_error *rpc_err, tcn_error *err) TCN_MUST_CHECK;
 int tcn_chain_rpc_parse_get_slot(const char *json, size_t len, uint64_t id, uint64_t *slot,
                                  tcn_chain_rpc_error *rpc_err, tcn_error *err) TCN_MUST_CHECK;
+
+/* --- Transport (rpc_http.c, libcurl) -------------------------------------- */
+
+/* Largest HTTP answer body tcn_chain_rpc_call accepts; larger is refused
+ * while it arrives (TCN_ERR_TOO_LARGE). */
+#define TCN_CHAIN_RPC_HTTP_ANSWER_BYTES_MAX (4u << 20)
+/* Connecting may take at most this long (within the call's timeout). */
+#define TCN_CHAIN_RPC_HTTP_CONNECT_TIMEOUT_MS_MAX 10000L
+
+/* libcurl's process-wide setup and teardown: call init once, before any
+ * thread calls tcn_chain_rpc_call, and cleanup once at exit. */
+int tcn_chain_rpc_http_global_init(tcn_error *err) TCN_MUST_CHECK;
+void tcn_chain_rpc_http_global_cleanup(void);
+
+/* Blocking POST of request_json (Content-Type: application/json) to url,
+ * which must be http:// or https://; redirects are not followed. On TCN_OK
+ * the status was 200 and answer holds the body (replacing what it held;
+ * NUL-terminated beyond len). Errors name what failed: TCN_ERR_USAGE (URL
+ * scheme, timeout_ms <= 0), TCN_ERR_IO ("connect", "timeout", "resolve",
+ * "HTTP status 405" — then answer holds the body received), TCN_ERR_TOO_LARGE
+ * (body above TCN_CHAIN_RPC_HTTP_ANSWER_BYTES_MAX), TCN_ERR_NOMEM. */
+int tcn_chain_rpc_call(const char *url, const tcn_buf *request_json, tcn_buf *answer, long timeout_ms, tcn_error *err)
+    TCN_MUST_CHECK;
+/* The same with another answer limit (tests; at most the constant above). */
+int tcn_chain_rpc_call_max(const char *url, const tcn_buf *request_json, tcn_buf *answer, long timeout_ms,
+                           size_t answer_bytes_max, tcn_error *err) TCN_MUST_CHECK;
 
 #endif
