@@ -14,6 +14,7 @@
 
 #include "attest/roots.h"
 #include "attest/x509.h"
+#include "util/hash.h"
 #include "util/cursor.h"
 #include "util/encoding.h"
 #include "util/file.h"
@@ -677,32 +678,19 @@ static size_t cache_find(void *entries, size_t n, size_t size, const uint8_t key
 
 void tcn_dcap_hash_slices(const tcn_slice *s, size_t n, uint8_t out[32])
 {
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    unsigned int ol = 0;
-    int ok = md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1;
-    for (size_t i = 0; ok && i < n; i++) {
+    /* Each slice length-prefixed (u64le), so different splits never collide. */
+    tcn_sha256_ctx h;
+    tcn_sha256_init(&h);
+    for (size_t i = 0; i < n; i++) {
         uint8_t l[8];
         uint64_t v = s[i].len;
         for (int k = 0; k < 8; k++)
             l[k] = (uint8_t)(v >> (8 * k));
-        ok = EVP_DigestUpdate(md, l, sizeof(l)) == 1 && (s[i].len == 0 || EVP_DigestUpdate(md, s[i].p, s[i].len) == 1);
+        tcn_sha256_update(&h, l, sizeof(l));
+        if (s[i].len > 0)
+            tcn_sha256_update(&h, s[i].p, s[i].len);
     }
-    ok = ok && EVP_DigestFinal_ex(md, out, &ol) == 1 && ol == 32;
-    EVP_MD_CTX_free(md);
-    /* Without SHA-256 nothing can be cached safely; a key no lookup can
-     * match keeps every cache empty (only the inserting call would find
-     * it, and it is never inserted: see cacheable()). */
-    if (!ok)
-        memset(out, 0xff, 32);
-}
-
-static bool cacheable(const uint8_t key[32])
-{
-    static const uint8_t bad[32] = {
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    };
-    return memcmp(key, bad, 32) != 0;
+    tcn_sha256_final(&h, out);
 }
 
 void tcn_dcap_cache_clear(void)
@@ -736,7 +724,7 @@ int tcn_dcap_pem_chain_cached(tcn_slice pem, STACK_OF(X509) **out, tcn_error *er
     STACK_OF(X509) *chain = NULL;
     /* Strict: only certificate blocks and whitespace (x509.c). */
     TCN_GUARD(tcn_x509_parse_pem_chain(pem.p, pem.len, &chain, err));
-    STACK_OF(X509) *keep = cacheable(key) ? X509_chain_up_ref(chain) : NULL;
+    STACK_OF(X509) *keep = X509_chain_up_ref(chain);
     if (keep != NULL) {
         STACK_OF(X509) *old = keep;
         pthread_mutex_lock(&g_cache_mu);
@@ -818,7 +806,7 @@ int tcn_dcap_verify_chain_cached(X509 *leaf, STACK_OF(X509) *chain, const uint8_
         return TCN_OK;
     TCN_GUARD(tcn_x509_verify_chain(leaf, chain, tcn_root_intel_sgx(), crls, at_ms, what, err));
     int64_t lo, hi;
-    if (dl > 0 && at_ms >= 0 && cacheable(leaf_id) && chain_window(chain, crls, &lo, &hi) && at_ms >= lo &&
+    if (dl > 0 && at_ms >= 0 && chain_window(chain, crls, &lo, &hi) && at_ms >= lo &&
         at_ms < hi) {
         pthread_mutex_lock(&g_cache_mu);
         slot = cache_find(g_chain, TCN_DCAP_CHAIN_CACHE_SLOTS, sizeof(g_chain[0]), leaf_id, &found);
@@ -847,7 +835,7 @@ int tcn_dcap_ecdsa_verify_cached(X509 *signer, const uint8_t *msg, size_t msg_le
     if (hit)
         return TCN_OK;
     TCN_GUARD(tcn_ecdsa_verify_raw(pub, EVP_sha256(), msg, msg_len, sig, 64, err));
-    if (cacheable(key)) {
+    {
         bool found;
         pthread_mutex_lock(&g_cache_mu);
         size_t slot = cache_find(g_sig, TCN_DCAP_SIG_CACHE_SLOTS, sizeof(g_sig[0]), key, &found);

@@ -12,6 +12,7 @@
 #include "attest/dcap_quote.h"
 #include "attest/roots.h"
 #include "attest/x509.h"
+#include "util/hash.h"
 #include "util/timefmt.h"
 
 /* CN of PCK leaf certificates (PCK Certificate and CRL Profile Specification;
@@ -253,15 +254,13 @@ static int step_signatures(verify_ctx *c, tcn_error *err)
 
     /* Quote Library Reference, "QE Report": REPORTDATA = SHA-256(attestation
      * key || QE authentication data) || 32 zero bytes. */
-    uint8_t h[SHA256_DIGEST_LENGTH];
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    unsigned int hl = 0;
-    bool ok = md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
-              EVP_DigestUpdate(md, q->att_key, sizeof(q->att_key)) == 1 &&
-              (q->qe_auth_data.len == 0 || EVP_DigestUpdate(md, q->qe_auth_data.p, q->qe_auth_data.len) == 1) &&
-              EVP_DigestFinal_ex(md, h, &hl) == 1 && hl == sizeof(h);
-    EVP_MD_CTX_free(md);
-    TCN_ENSURE(ok, err, TCN_ERR_CRYPTO, "SHA-256 failed");
+    uint8_t h[TCN_SHA256_LEN];
+    tcn_sha256_ctx hc;
+    tcn_sha256_init(&hc);
+    tcn_sha256_update(&hc, q->att_key, sizeof(q->att_key));
+    if (q->qe_auth_data.len > 0)
+        tcn_sha256_update(&hc, q->qe_auth_data.p, q->qe_auth_data.len);
+    tcn_sha256_final(&hc, h);
     TCN_ENSURE(memcmp(h, q->qe_report.report_data, sizeof(h)) == 0, err, TCN_ERR_BINDING,
                "QE report data[0..32) is not SHA-256(attestation key || QE authentication data)");
     static const uint8_t zero[TCN_REPORT_DATA_LEN - SHA256_DIGEST_LENGTH];

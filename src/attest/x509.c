@@ -19,6 +19,7 @@
 #include <nettle/ecdsa.h>
 
 #include "util/assert.h"
+#include "util/hash.h"
 #include "util/timefmt.h"
 
 #define CERT_DER_MAX (64 * 1024)
@@ -194,12 +195,12 @@ static int cache_key(X509 *child, X509 *issuer, uint8_t key[32])
     int n = i2d_X509(child, &der);
     int ok = 0;
     if (n > 0 && ibits != NULL) {
-        EVP_MD_CTX *md = EVP_MD_CTX_new();
-        unsigned int outl = 0;
-        ok = md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) && EVP_DigestUpdate(md, der, (size_t)n) &&
-             EVP_DigestUpdate(md, ASN1_STRING_get0_data(ibits), (size_t)ASN1_STRING_length(ibits)) &&
-             EVP_DigestFinal_ex(md, key, &outl) && outl == 32;
-        EVP_MD_CTX_free(md);
+        tcn_sha256_ctx h;
+        tcn_sha256_init(&h);
+        tcn_sha256_update(&h, der, (size_t)n);
+        tcn_sha256_update(&h, ASN1_STRING_get0_data(ibits), (size_t)ASN1_STRING_length(ibits));
+        tcn_sha256_final(&h, key);
+        ok = 1;
     }
     OPENSSL_free(der);
     return ok;

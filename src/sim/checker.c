@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "sim/sim.h"
+#include "util/encoding.h"
 #include "util/assert.h"
 
 /*
@@ -47,15 +48,7 @@ static void grow(void **p, size_t *cap, size_t need, size_t elem)
     *cap = c;
 }
 
-static void hex8(const uint8_t *h, char out[17])
-{
-    static const char digits[] = "0123456789abcdef";
-    for (int i = 0; i < 8; i++) {
-        out[2 * i] = digits[h[i] >> 4];
-        out[2 * i + 1] = digits[h[i] & 15];
-    }
-    out[16] = 0;
-}
+static void hex8(const uint8_t *h, char out[17]) { tcn_hex_encode(h, 8, out); }
 
 void chk_init(sim *s) { memset(&s->chk, 0, sizeof(s->chk)); }
 
