@@ -202,6 +202,14 @@ void tcn_raft_recv_vote(tcn_raft *r, const tcn_raft_msg *m)
     uint64_t last = tcn_raft_log_last(&r->log);
     uint64_t last_term = tcn_raft_log_last_term(&r->log);
     bool up_to_date = v->last_term > last_term || (v->last_term == last_term && v->last_index >= last);
+    /* A node no configuration has ever made a voter holds no copy that
+     * counted toward a commit (tcn_raft_match_counts), so the recency check
+     * protects nothing here; skipping it keeps a learner that alone holds a
+     * dead leader's newest, uncommitted entries from blocking every election
+     * once an uncommitted promotion elsewhere makes it a voter
+     * (docs/SIMULATION.md, "A learner that blocked every election"). */
+    if (!r->ever_voter)
+        up_to_date = true;
     bool grant = can_vote && up_to_date;
     tcn_raft_msg *o = tcn_raft_send(r, TCN_RAFT_MSG_VOTE_RESULT, m->from);
     o->vote_result.pre_vote = v->pre_vote;

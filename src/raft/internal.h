@@ -46,6 +46,10 @@ struct tcn_raft {
     uint64_t vote;
     tcn_raft_log log;
     tcn_raft_confs confs;
+    /* Some configuration this node held in its log (or snapshot) made it a
+     * voter. Never reset. Until then it grants votes without the log-recency
+     * check: see tcn_raft_recv_vote and tcn_raft_maybe_commit. */
+    bool ever_voter;
 
     uint8_t role;
     uint64_t leader;
@@ -185,6 +189,10 @@ void tcn_raft_check_snapshot_wanted(tcn_raft *r);
 
 /* membership.c */
 void tcn_raft_config_changed(tcn_raft *r);
+/* Called for every configuration the node takes into its log or snapshot. */
+void tcn_raft_note_config(tcn_raft *r, const tcn_raft_config *c);
+/* Whether a voter's match index may count toward commitment (membership.c). */
+bool tcn_raft_match_counts(const tcn_raft *r, uint64_t id, uint64_t match);
 void tcn_raft_sync_progress(tcn_raft *r);
 void tcn_raft_membership_on_commit(tcn_raft *r);
 void tcn_raft_membership_tick(tcn_raft *r);

@@ -10,6 +10,27 @@ void tcn_raft_config_changed(tcn_raft *r)
         tcn_raft_sync_progress(r);
 }
 
+void tcn_raft_note_config(tcn_raft *r, const tcn_raft_config *c)
+{
+    if (tcn_raft_config_is_voter(c, r->id))
+        r->ever_voter = true;
+}
+
+/* A voter's match counts toward commitment only when the configuration in
+ * effect at that index already names it a voter: its log then holds the
+ * entry that made it one, so it has set ever_voter and checks log recency
+ * before every vote it grants from then on. A learner still catching up
+ * below its promotion entry has not, and may grant a vote to a candidate
+ * with an older log (tcn_raft_recv_vote); its copies must not have helped
+ * commit anything. Indexes below the compacted prefix are at or below the
+ * commit index and cannot move it, so they need no answer. */
+bool tcn_raft_match_counts(const tcn_raft *r, uint64_t id, uint64_t match)
+{
+    if (match < r->confs.base.index)
+        return false;
+    return tcn_raft_config_is_voter(&tcn_raft_confs_at(&r->confs, match)->conf, id);
+}
+
 /* The leader tracks exactly the other members of the configuration in effect. */
 void tcn_raft_sync_progress(tcn_raft *r)
 {

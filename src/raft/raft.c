@@ -172,6 +172,7 @@ int tcn_raft_bootstrap(tcn_raft *r, const uint64_t *voters, size_t n)
     r->term = 1;
     tcn_raft_log_append(&r->log, 1, TCN_RAFT_ENTRY_CONFIG, payload, (uint32_t)len);
     tcn_raft_confs_push(&r->confs, 1, &c);
+    tcn_raft_note_config(r, &c);
     r->commit = 1;
     tcn_raft_config_changed(r);
     r->dirty = true;
@@ -344,6 +345,7 @@ uint64_t tcn_raft_first_index(const tcn_raft *r) { return tcn_raft_log_first(&r-
 uint64_t tcn_raft_last_index(const tcn_raft *r) { return tcn_raft_log_last(&r->log); }
 const tcn_raft_config *tcn_raft_config_of(const tcn_raft *r) { return tcn_raft_conf(r); }
 uint64_t tcn_raft_config_index(const tcn_raft *r) { return tcn_raft_confs_current(&r->confs)->index; }
+bool tcn_raft_ever_voter(const tcn_raft *r) { return r->ever_voter; }
 
 bool tcn_raft_entry_at(const tcn_raft *r, uint64_t index, tcn_raft_entry *out)
 {

@@ -399,6 +399,10 @@ uint64_t tcn_raft_last_index(const tcn_raft *r);
 bool tcn_raft_entry_at(const tcn_raft *r, uint64_t index, tcn_raft_entry *out);
 const tcn_raft_config *tcn_raft_config_of(const tcn_raft *r);
 uint64_t tcn_raft_config_index(const tcn_raft *r);
+/* Whether any configuration this node has held made it a voter. Until one
+ * has, it grants votes without comparing logs: it holds no copy that
+ * counted toward a commit. */
+bool tcn_raft_ever_voter(const tcn_raft *r);
 
 typedef enum {
     TCN_RAFT_PROGRESS_PROBE = 0,

@@ -25,6 +25,7 @@ int tcn_raft_leader_append(tcn_raft *r, uint8_t type, const uint8_t *data, uint3
     if (type == TCN_RAFT_ENTRY_CONFIG) {
         /* Raft thesis §4.1: in effect as soon as it is in the log. */
         tcn_raft_confs_push(&r->confs, tcn_raft_log_last(&r->log), &c);
+        tcn_raft_note_config(r, &c);
         tcn_raft_config_changed(r);
     }
     r->dirty = true;
@@ -147,7 +148,7 @@ bool tcn_raft_maybe_commit(tcn_raft *r)
         m[n++] = tcn_raft_log_last(&r->log);
     for (uint32_t i = 0; i < r->n_prs; i++)
         if (tcn_raft_is_voter(r, r->prs[i].id))
-            m[n++] = r->prs[i].match;
+            m[n++] = tcn_raft_match_counts(r, r->prs[i].id, r->prs[i].match) ? r->prs[i].match : 0;
     uint32_t q = tcn_raft_quorum(r);
     if (n < q)
         return false;
@@ -337,6 +338,7 @@ int tcn_raft_recv_append(tcn_raft *r, const tcn_raft_msg *m)
                 tcn_raft_config c;
                 TCN_ASSERT(tcn_raft_config_parse(e->data, e->len, &c, NULL) == TCN_OK);
                 tcn_raft_confs_push(&r->confs, e->index, &c);
+                tcn_raft_note_config(r, &c);
                 conf_changed = true;
             }
         }

@@ -218,6 +218,7 @@ static int install(tcn_raft *r, const tcn_raft_msg *m)
     rx->data.len = 0;
     rx->have = false;
     r->restore_pending = true;
+    tcn_raft_note_config(r, &r->snap.config);
     tcn_raft_config_changed(r);
     reply(r, m, TCN_RAFT_SNAPSHOT_OK, r->snap.size);
     return TCN_OK;

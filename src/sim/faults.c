@@ -553,7 +553,8 @@ static bool can_campaign(const sim *s, uint32_t slot)
 
 /* Raft's liveness argument for a connected set M: some node of M that
  * campaigns holds a log at least as up to date as every other log in M
- * (so everyone in M grants it), and M holds a quorum of that node's
+ * held by a node that has ever been a voter (so everyone in M grants it:
+ * the others grant without comparing logs), and M holds a quorum of that node's
  * configuration. A set that only holds a majority of every configuration
  * is not enough: when the most up-to-date log sits on a learner, or on the
  * only server that knows an uncommitted configuration, a correct Raft can
@@ -566,7 +567,7 @@ static bool electable(const sim *s, uint32_t mask)
         log_pos pc = last_pos(s, c);
         bool best = true;
         for (uint32_t x = 0; x < s->n_machines && best; x++)
-            if (in(mask, x) && !pos_ge(pc, last_pos(s, x)))
+            if (in(mask, x) && tcn_raft_ever_voter(s->m[x].r) && !pos_ge(pc, last_pos(s, x)))
                 best = false;
         if (!best)
             continue;

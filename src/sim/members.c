@@ -48,7 +48,8 @@ void members_step(sim *s)
     tcn_raft *r = s->m[l].r;
     /* Only through a current leader: a node that resumes from a pause still
      * believes it leads an old term until its next tick, and a change it
-     * accepts then can wedge the cluster (docs/SIMULATION.md, "wedged"). */
+     * accepts then is needless churn (docs/SIMULATION.md, "A learner that
+     * blocked every election"). */
     for (uint32_t i = 0; i < s->n_machines; i++)
         if (s->m[i].up && tcn_raft_term(s->m[i].r) > tcn_raft_term(r))
             return;

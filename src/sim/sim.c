@@ -17,8 +17,8 @@
  * line, a "reproduce: ..." line with the command that replays the run
  * exactly, and exit status 1. Usage errors exit 2. A run whose cluster is
  * wedged (at the heal, by Raft's own rules no set of running nodes can
- * elect a leader: a limit of the protocol, not a bug of the core) prints a
- * "WEDGED: ..." line and a reproduce line and exits 3.
+ * elect a leader; docs/SIMULATION.md tells the one shape found and its fix)
+ * prints a "WEDGED: ..." line and a reproduce line and exits 3: a failure.
  * Every safety check still ran on a wedged run up to its end.
  *
  * A step advances simulated time by SIM_STEP_US: faults act, the membership
