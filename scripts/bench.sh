@@ -7,3 +7,4 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 if command -v taskset >/dev/null; then pin="taskset -c 0"; else pin=""; fi
 $pin "$build/bin/bench_verify" "${BENCH_SECONDS:-1}"
 $pin "$build/bin/bench_raft" "${BENCH_SECONDS:-1}"
+$pin "$build/bin/bench_state" "${BENCH_SECONDS:-1}"

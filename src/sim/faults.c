@@ -41,6 +41,15 @@ static uint64_t ms(uint64_t x) { return x * 1000; }
 
 static uint64_t draw(sim *s, uint64_t lo, uint64_t hi) { return sim_rng_range(&s->rng_faults, lo, hi); }
 
+/* Client writes at a node, for the scenarios that need entries in flight. */
+static void inject(sim *s, uint32_t slot, uint32_t n)
+{
+    if (s->opt.workload == SIM_WL_PAYOUTS)
+        pay_inject(s, slot, n);
+    else
+        wl_inject_writes(s, slot, n);
+}
+
 static uint64_t gap_us(sim *s, uint32_t max_ms) { return ms(draw(s, max_ms / 4 + 1, max_ms)); }
 
 const char *faults_scenario_name(sim_scenario k)
@@ -140,6 +149,14 @@ static void crash(sim *s, uint32_t slot, uint64_t restart_at_us)
 {
     s->faults.crashes++;
     node_crash(s, slot, restart_at_us);
+}
+
+bool faults_crash_now(sim *s, uint32_t slot)
+{
+    if (s->faults.stopped || !sim_has(s, SIM_F_CRASH) || !faults_crash_allowed(s, slot))
+        return false;
+    crash(s, slot, s->now_us + ms(draw(s, 100, 5000)));
+    return true;
 }
 
 static void restart(sim *s, uint32_t slot)
@@ -322,7 +339,7 @@ static bool scenario_start(sim *s, sim_scenario k)
             for (uint32_t b = 0; b < s->n_machines; b++)
                 if (in(side, a) && !in(side, b))
                     net_cut_both(s, a, b, true);
-        wl_inject_writes(s, (uint32_t)l, (uint32_t)draw(s, 1, 4));
+        inject(s, (uint32_t)l, (uint32_t)draw(s, 1, 4));
         f->phase_deadline_us = now + 8 * election_us(s);
         break;
     }
@@ -337,7 +354,7 @@ static bool scenario_start(sim *s, sim_scenario k)
         for (uint32_t b = 0; b < s->n_machines; b++)
             if (in(lag, b))
                 net_cut_both(s, (uint32_t)l, b, true);
-        wl_inject_writes(s, (uint32_t)l, (uint32_t)draw(s, 2, 6));
+        inject(s, (uint32_t)l, (uint32_t)draw(s, 2, 6));
         f->phase_deadline_us = now + ms(draw(s, 300, 1500));
         break;
     }

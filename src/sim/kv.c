@@ -152,7 +152,11 @@ void kv_apply_entry(sim *s, uint32_t slot, const tcn_raft_entry *e)
     sim_cmd c;
     uint64_t result = 0;
     bool is_cmd = false;
-    if (e->type == TCN_RAFT_ENTRY_NORMAL) {
+    if (e->type == TCN_RAFT_ENTRY_NORMAL && s->opt.workload == SIM_WL_PAYOUTS) {
+        pay_apply_entry(s, slot, e);
+        if (s->violated)
+            return;
+    } else if (e->type == TCN_RAFT_ENTRY_NORMAL) {
         if (!kv_cmd_decode(e->data, e->len, &c)) {
             sim_violation(s, "state machine safety", "node %llu applied a malformed command at index %llu",
                           (unsigned long long)nd->id, (unsigned long long)e->index);
@@ -181,9 +185,35 @@ void kv_apply_entry(sim *s, uint32_t slot, const tcn_raft_entry *e)
 
 #define SNAP_HEAD 56u /* up to and including n */
 
+/* Payouts workload: "PAY1" applied:u64 digest[32], then the state's own snapshot. */
+static int pay_take(sim *s, uint32_t slot)
+{
+    sim_node *nd = &s->m[slot];
+    tcn_buf b = {0};
+    uint8_t head[44];
+    memcpy(head, "PAY1", 4);
+    put_le(head + 4, nd->applied, 8);
+    memcpy(head + 12, nd->digest, 32);
+    int rc = tcn_buf_append(&b, head, sizeof(head));
+    if (rc == TCN_OK)
+        rc = pay_snapshot_take(s, slot, &b);
+    if (rc == TCN_OK)
+        rc = tcn_raft_snapshot_done(nd->r, nd->applied, b.p, b.len);
+    tcn_buf_free_wipe(&b); /* it holds the network's keys */
+    if (rc != TCN_OK) {
+        sim_violation(s, "core", "node %llu refused its snapshot at applied index %llu: %s",
+                      (unsigned long long)nd->id, (unsigned long long)nd->applied, tcn_err_name(rc));
+        return rc;
+    }
+    nd->snapshots_taken++;
+    return TCN_OK;
+}
+
 int kv_snapshot_take(sim *s, uint32_t slot)
 {
     sim_node *nd = &s->m[slot];
+    if (s->opt.workload == SIM_WL_PAYOUTS)
+        return pay_take(s, slot);
     size_t len = SNAP_HEAD + (size_t)nd->kv.n * 12 + 4 + s->snap_pad;
     uint8_t *b = malloc(len);
     TCN_ASSERT(b != NULL);
@@ -218,11 +248,43 @@ int kv_snapshot_take(sim *s, uint32_t slot)
     return TCN_OK;
 }
 
+/* What every restore ends with, whatever the application. */
+static void restored(sim *s, uint32_t slot, const tcn_raft_snapshot_view *v)
+{
+    sim_node *nd = &s->m[slot];
+    nd->applied = v->index;
+    nd->conf = *v->config;
+    nd->have_conf = true;
+    nd->snap_index = v->index;
+    nd->snap_term = v->term;
+    memcpy(nd->snap_hash, v->hash, TCN_SHA256_LEN);
+    nd->snapshots_restored++;
+    chk_on_restore(s, slot, v);
+    wl_on_restore(s, slot, v->index);
+}
+
 void kv_snapshot_restore(sim *s, uint32_t slot, const tcn_raft_snapshot_view *v)
 {
     sim_node *nd = &s->m[slot];
     const uint8_t *p = v->data;
     size_t len = v->len;
+    if (s->opt.workload == SIM_WL_PAYOUTS) {
+        if (len < 44 || memcmp(p, "PAY1", 4) != 0 || get_le(p + 4, 8) != v->index) {
+            sim_violation(s, "state machine safety", "node %llu received a malformed snapshot at index %llu",
+                          (unsigned long long)nd->id, (unsigned long long)v->index);
+            return;
+        }
+        if (v->index <= nd->applied) {
+            sim_violation(s, "state machine safety", "node %llu restores a snapshot at %llu, below its applied %llu",
+                          (unsigned long long)nd->id, (unsigned long long)v->index, (unsigned long long)nd->applied);
+            return;
+        }
+        if (!pay_snapshot_restore(s, slot, p + 44, len - 44))
+            return;
+        memcpy(nd->digest, p + 12, 32);
+        restored(s, slot, v);
+        return;
+    }
     bool ok = len >= SNAP_HEAD && memcmp(p, "KVS1", 4) == 0;
     uint32_t n = ok ? (uint32_t)get_le(p + 52, 4) : 0;
     ok = ok && len >= SNAP_HEAD + (size_t)n * 12 + 4;
@@ -249,13 +311,5 @@ void kv_snapshot_restore(sim *s, uint32_t slot, const tcn_raft_snapshot_view *v)
                       (unsigned long long)nd->id, (unsigned long long)v->index);
         return;
     }
-    nd->applied = v->index;
-    nd->conf = *v->config;
-    nd->have_conf = true;
-    nd->snap_index = v->index;
-    nd->snap_term = v->term;
-    memcpy(nd->snap_hash, v->hash, TCN_SHA256_LEN);
-    nd->snapshots_restored++;
-    chk_on_restore(s, slot, v);
-    wl_on_restore(s, slot, v->index);
+    restored(s, slot, v);
 }

@@ -86,6 +86,8 @@ void node_boot(sim *s, uint32_t slot, uint64_t id, const uint64_t *voters, size_
     nd->booted_us = s->now_us;
     nd->up = true;
     nd->restart_at_us = 0;
+    if (s->opt.workload == SIM_WL_PAYOUTS)
+        pay_node_boot(s, slot);
     tcn_raft_options o = s->ropts;
     o.id = id;
     /* Each node's election-timeout PRNG gets its own seed, derived from the
@@ -114,6 +116,7 @@ void node_crash(sim *s, uint32_t slot, uint64_t restart_at_us)
     sim_trace(s, "machine %u: node %llu %s (memory lost)", slot, (unsigned long long)nd->id,
               nd->retired ? "is shut down" : "crashes");
     wl_on_down(s, slot);
+    pay_node_down(s, slot);
     tcn_raft_destroy(nd->r);
     nd->r = NULL;
     nd->up = false;
@@ -205,6 +208,7 @@ void node_free_all(sim *s)
             tcn_raft_destroy(nd->r);
         nd->r = NULL;
         kv_free(&nd->kv);
+        pay_node_down(s, i);
         free(nd->mirror.h);
         nd->mirror.h = NULL;
     }

@@ -41,18 +41,33 @@ static const struct {
     const char *name;
     sim_bug bug;
     uint32_t raft;
+    bool payouts; /* a bug of the payout layer: needs --workload payouts */
 } bug_names[] = {
-    {"none", SIM_BUG_NONE, 0},
-    {"figure8", SIM_BUG_FIGURE8, TCN_RAFT_BUG_FIGURE8},
-    {"vote_twice", SIM_BUG_VOTE_TWICE, TCN_RAFT_BUG_VOTE_TWICE},
-    {"skip_log_matching", SIM_BUG_SKIP_LOG_MATCHING, TCN_RAFT_BUG_SKIP_LOG_MATCHING},
-    {"rejoin_same_id", SIM_BUG_REJOIN_SAME_ID, 0},
+    {"none", SIM_BUG_NONE, 0, false},
+    {"figure8", SIM_BUG_FIGURE8, TCN_RAFT_BUG_FIGURE8, false},
+    {"vote_twice", SIM_BUG_VOTE_TWICE, TCN_RAFT_BUG_VOTE_TWICE, false},
+    {"skip_log_matching", SIM_BUG_SKIP_LOG_MATCHING, TCN_RAFT_BUG_SKIP_LOG_MATCHING, false},
+    {"rejoin_same_id", SIM_BUG_REJOIN_SAME_ID, 0, false},
+    {"release_before_commit", SIM_BUG_RELEASE_BEFORE_COMMIT, 0, true},
+    {"refund_before_landing", SIM_BUG_REFUND_BEFORE_LANDING, 0, true},
+    {"skip_resume", SIM_BUG_SKIP_RESUME, 0, true},
 };
+
+static bool bug_names_payouts(sim_bug b)
+{
+    for (size_t i = 0; i < TCN_ARRAY_LEN(bug_names); i++)
+        if (bug_names[i].bug == b)
+            return bug_names[i].payouts;
+    return false;
+}
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: tcn-sim --seed S [--steps N] [--nodes 3|5] [--faults LIST] [--bug NAME] [--verbose]\n"
+    fprintf(out, "usage: tcn-sim --seed S [--steps N] [--nodes 3|5] [--faults LIST] [--workload kv|payouts] [--bug NAME] "
+                 "[--verbose]\n"
                  "  --seed S      the one seed that drives the run (required)\n"
+                 "  --workload W  kv (default): KV registers checked for linearizability;\n"
+                 "                payouts: the coordinator state machine, its executor and the chain model\n"
                  "  --steps N     steps of the fault phase, %u ms each (default %u)\n"
                  "  --nodes 3|5   voters at genesis (default: the seed chooses)\n"
                  "  --faults LIST comma list of",
@@ -63,6 +78,7 @@ static void usage(FILE *out)
                  "  --bug NAME    a deliberately broken variant:");
     for (size_t i = 1; i < TCN_ARRAY_LEN(bug_names); i++)
         fprintf(out, "%s%s", i > 1 ? "," : " ", bug_names[i].name);
+    fprintf(out, " (release_before_commit, refund_before_landing, skip_resume need --workload payouts)");
     fprintf(out, "\n  --verbose     print every event and a digest of the whole trace\n"
                  "exit status: 0 passed, 1 violation, 2 usage, 3 wedged (see docs/SIMULATION.md)\n");
 }
@@ -233,6 +249,8 @@ static void sim_init(sim *s, const sim_options *opt)
     net_init(s);
     members_init(s);
     wl_init(s);
+    if (s->opt.workload == SIM_WL_PAYOUTS)
+        pay_init(s);
     s->next_id = 101;
 }
 
@@ -251,6 +269,8 @@ static void sim_free(sim *s)
     node_free_all(s);
     net_free(s);
     wl_free(s);
+    if (s->opt.workload == SIM_WL_PAYOUTS)
+        pay_free(s);
     chk_free(s);
 }
 
@@ -265,7 +285,10 @@ static void sim_step(sim *s)
         members_step(s);
     if (!s->violated) {
         s->event_us = s->now_us;
-        wl_step(s);
+        if (s->opt.workload == SIM_WL_PAYOUTS)
+            pay_step(s);
+        else
+            wl_step(s);
     }
     if (!s->violated)
         net_deliver_due(s);
@@ -285,6 +308,8 @@ static void sim_step(sim *s)
     }
     if (!s->violated)
         chk_step(s);
+    if (!s->violated && s->opt.workload == SIM_WL_PAYOUTS)
+        pay_check_step(s);
 }
 
 static void print_ids(const sim *s, uint32_t mask, char *out, size_t cap)
@@ -303,7 +328,10 @@ static void liveness(sim *s)
     uint32_t healed = faults_heal_majority(s);
     s->liveness = true;
     s->wl.heal_ev = s->wl.ev;
-    uint64_t bound_ms = 30 * sim_election_max_global_ms(s) + 5000;
+    bool payouts = s->opt.workload == SIM_WL_PAYOUTS;
+    /* Payouts need more: proposals, the chain's latency, its slots. */
+    uint64_t bound_ms = 30 * sim_election_max_global_ms(s) + (payouts ? 30000 : 5000);
+    char why[256] = "";
     char ids[256];
     print_ids(s, healed, ids, sizeof(ids));
     printf("liveness: faults stop at %.3f s; healed nodes {%s}, the rest stays cut off; bound %llu ms\n",
@@ -312,7 +340,7 @@ static void liveness(sim *s)
     uint64_t steps = bound_ms * 1000 / SIM_STEP_US;
     for (uint64_t k = 0; k < steps && !s->violated; k++) {
         sim_step(s);
-        uint64_t idx = wl_liveness_index(s);
+        uint64_t idx = payouts ? pay_liveness_index(s) : wl_liveness_index(s);
         int l = node_leader(s);
         if (idx == 0 || l < 0 || !((healed >> l) & 1u))
             continue;
@@ -324,11 +352,14 @@ static void liveness(sim *s)
             if (((healed >> i) & 1u) && s->m[i].up && tcn_raft_config_find(c, s->m[i].id) != NULL &&
                 s->m[i].applied < idx)
                 all = false;
+        if (all && payouts && !pay_settled(s, why, sizeof(why)))
+            all = false;
         if (all) {
-            printf("liveness: leader %llu (term %llu); a new write at index %llu applied by every healed node "
+            printf("liveness: leader %llu (term %llu); a new write at index %llu applied by every healed node%s "
                    "after %llu ms\n",
                    (unsigned long long)s->m[l].id, (unsigned long long)tcn_raft_term(s->m[l].r),
-                   (unsigned long long)idx, (unsigned long long)((s->now_us - start) / 1000));
+                   (unsigned long long)idx, payouts ? ", every due payout landed once and recorded" : "",
+                   (unsigned long long)((s->now_us - start) / 1000));
             return;
         }
     }
@@ -364,6 +395,10 @@ static void liveness(sim *s)
                  ids, (unsigned long long)bound_ms, detail);
         return;
     }
+    if (payouts && why[0] != 0 && pay_liveness_index(s) != 0)
+        sim_violation(s, "liveness", "payouts not settled by the healed nodes {%s} within %llu ms: %s (%s)", ids,
+                      (unsigned long long)bound_ms, why, detail);
+    else
         sim_violation(s, "liveness", "no new write committed and applied by the healed nodes {%s} within %llu ms (%s)",
                       ids, (unsigned long long)bound_ms, detail);
 }
@@ -382,9 +417,10 @@ static int run(const sim_options *opt)
     fflush(stdout);
     sim_init(s, opt);
     const tcn_raft_options *o = &s->ropts;
-    printf("params: nodes=%u steps=%llu faults=%s bug=%s heartbeat=%ums election=%u-%ums batch=%u inflight=%u "
+    printf("params: nodes=%u steps=%llu faults=%s workload=%s bug=%s heartbeat=%ums election=%u-%ums batch=%u inflight=%u "
            "snapshot=%s clients=%u\n",
-           s->n_nodes, (unsigned long long)opt->steps, fl, bug, o->heartbeat_ms, o->election_timeout_ms_min,
+           s->n_nodes, (unsigned long long)opt->steps, fl, opt->workload == SIM_WL_PAYOUTS ? "payouts" : "kv", bug,
+           o->heartbeat_ms, o->election_timeout_ms_min,
            o->election_timeout_ms_max, o->append_entries_max, o->inflight_max,
            sim_has(s, SIM_F_SNAPSHOT) ? "small" : "off", s->wl.n_clients);
     sim_genesis(s);
@@ -392,8 +428,8 @@ static int run(const sim_options *opt)
         sim_step(s);
     if (!s->violated)
         liveness(s);
-    if (!s->violated)
-        wl_final_check(s); /* wedged or not: safety holds either way */
+    if (!s->violated) /* wedged or not: safety holds either way */
+        s->opt.workload == SIM_WL_PAYOUTS ? pay_final_check(s) : wl_final_check(s);
     uint64_t snaps = 0, restores = 0;
     for (uint32_t i = 0; i < SIM_MACHINES_MAX; i++) {
         snaps += s->m[i].snapshots_taken;
@@ -413,6 +449,8 @@ static int run(const sim_options *opt)
         printf(" %s %llu/%llu", faults_scenario_name((sim_scenario)k), (unsigned long long)f->completed[k],
                (unsigned long long)f->started[k]);
     printf("\n");
+    if (opt->workload == SIM_WL_PAYOUTS)
+        pay_stats(s);
     if (opt->verbose) {
         uint8_t d[TCN_SHA256_LEN];
         tcn_sha256_final(&s->trace, d);
@@ -424,13 +462,15 @@ static int run(const sim_options *opt)
     int rc = 0;
     if (s->wedged && !s->violated) {
         printf("WEDGED: %s\n", s->wedge);
-        printf("reproduce: %s --seed %llu --steps %llu --nodes %u --faults %s --bug %s\n", opt->argv0,
-               (unsigned long long)opt->seed, (unsigned long long)opt->steps, s->n_nodes, fl, bug);
+        printf("reproduce: %s --seed %llu --steps %llu --nodes %u --faults %s --workload %s --bug %s\n", opt->argv0,
+               (unsigned long long)opt->seed, (unsigned long long)opt->steps, s->n_nodes, fl,
+               opt->workload == SIM_WL_PAYOUTS ? "payouts" : "kv", bug);
         rc = 3;
     } else if (s->violated) {
         printf("VIOLATION: %s\n", s->violation);
-        printf("reproduce: %s --seed %llu --steps %llu --nodes %u --faults %s --bug %s\n", opt->argv0,
-               (unsigned long long)opt->seed, (unsigned long long)opt->steps, s->n_nodes, fl, bug);
+        printf("reproduce: %s --seed %llu --steps %llu --nodes %u --faults %s --workload %s --bug %s\n", opt->argv0,
+               (unsigned long long)opt->seed, (unsigned long long)opt->steps, s->n_nodes, fl,
+               opt->workload == SIM_WL_PAYOUTS ? "payouts" : "kv", bug);
         rc = 1;
     } else {
         printf("seed=%llu steps=%llu commits=%llu elections=%llu violations=0\n", (unsigned long long)opt->seed,
@@ -466,6 +506,9 @@ int main(int argc, char **argv)
             i++;
         } else if (strcmp(a, "--faults") == 0 && v != NULL && parse_faults(v, &opt.faults)) {
             i++;
+        } else if (strcmp(a, "--workload") == 0 && v != NULL && (strcmp(v, "kv") == 0 || strcmp(v, "payouts") == 0)) {
+            opt.workload = strcmp(v, "kv") == 0 ? SIM_WL_KV : SIM_WL_PAYOUTS;
+            i++;
         } else if (strcmp(a, "--bug") == 0 && v != NULL) {
             bool found = false;
             for (size_t k = 0; k < TCN_ARRAY_LEN(bug_names); k++)
@@ -490,7 +533,19 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if (opt.bug != SIM_BUG_NONE && opt.bug != SIM_BUG_REJOIN_SAME_ID && !tcn_raft_bugs_compiled()) {
+    for (size_t k = 0; k < TCN_ARRAY_LEN(bug_names); k++)
+        if (bug_names[k].bug == opt.bug && bug_names[k].payouts && opt.workload != SIM_WL_PAYOUTS) {
+            fprintf(stderr, "tcn-sim: --bug %s needs --workload payouts\n", bug_names[k].name);
+            usage(stderr);
+            return 2;
+        }
+    if ((opt.bug == SIM_BUG_RELEASE_BEFORE_COMMIT || opt.bug == SIM_BUG_REFUND_BEFORE_LANDING ||
+         opt.bug == SIM_BUG_SKIP_RESUME) && !tcn_exec_bugs_compiled()) {
+        fprintf(stderr, "tcn-sim: this build's executor has no bug switches\n");
+        return 2;
+    }
+    if (opt.bug != SIM_BUG_NONE && opt.bug != SIM_BUG_REJOIN_SAME_ID && !bug_names_payouts(opt.bug) &&
+        !tcn_raft_bugs_compiled()) {
         fprintf(stderr, "tcn-sim: this build's Raft core has no bug switches\n");
         return 2;
     }

@@ -32,8 +32,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "chain/model.h"
+#include "chain/types.h"
+#include "exec/exec.h"
 #include "raft/codec.h"
 #include "raft/raft.h"
+#include "state/state.h"
 #include "sim/prng.h"
 #include "util/buf.h"
 #include "util/err.h"
@@ -79,7 +83,15 @@ typedef enum {
     SIM_BUG_VOTE_TWICE,
     SIM_BUG_SKIP_LOG_MATCHING,
     SIM_BUG_REJOIN_SAME_ID, /* simulator side: a crashed node rejoins with its old id and empty state */
+    SIM_BUG_RELEASE_BEFORE_COMMIT, /* payouts: the executor sends payout bytes before the intent commits */
+    SIM_BUG_REFUND_BEFORE_LANDING, /* payouts: outcome and new refund committed without waiting for the landing */
+    SIM_BUG_SKIP_RESUME,           /* payouts: a new leader leaves open intents of an earlier one alone */
 } sim_bug;
+
+typedef enum {
+    SIM_WL_KV = 0,      /* KV registers, linearizability */
+    SIM_WL_PAYOUTS = 1, /* the coordinator state machine, the executor and the chain model (payouts.c) */
+} sim_workload_kind;
 
 /* --- Network ------------------------------------------------------------- */
 
@@ -181,6 +193,8 @@ typedef struct sim_node {
 
     /* The application. */
     sim_kv kv;
+    tcn_state *st;  /* payouts workload: the coordinator state */
+    tcn_exec *ex;   /* payouts workload: the executor (volatile, leader only) */
     uint64_t applied;
     uint8_t digest[TCN_SHA256_LEN]; /* chain over the hashes of applied entries */
     tcn_raft_config conf;           /* configuration as applied */
@@ -246,6 +260,79 @@ typedef struct sim_workload {
     uint64_t live_index; /* index of the first such write acknowledged (0: none yet) */
     uint64_t acked_writes, acked_reads, failed, unknown;
 } sim_workload;
+
+/* --- Payouts workload (payouts.c) ----------------------------------------- */
+
+#define SIM_PAY_USERS 3u
+#define SIM_PAY_SWAPS_MAX 48u
+#define SIM_PAY_INBOX_MAX 4096u
+
+/* A transaction on its way to the chain: sendTransaction has latency. */
+typedef struct sim_pay_tx {
+    uint64_t at_us;
+    uint64_t seq;
+    int from; /* machine slot, or -1 for a client */
+    uint16_t len;
+    uint8_t bytes[TCN_CHAIN_PACKET_BYTES_MAX];
+} sim_pay_tx;
+
+/* A committed payout intent (from the reference state), and what became of its bytes. */
+typedef struct sim_pay_intent {
+    tcn_chain_signature sig;
+    uint64_t payout_id;
+    tcn_chain_pubkey nonce;
+    tcn_chain_hash value;
+} sim_pay_intent;
+
+/* Payout bytes released to the chain, by (nonce account, nonce value). */
+typedef struct sim_pay_release {
+    tcn_chain_pubkey nonce;
+    tcn_chain_hash value;
+    tcn_chain_signature sig;
+} sim_pay_release;
+
+typedef struct sim_pay_swap {
+    bool funded;          /* the client put the amount in the escrow */
+    bool user_refund;     /* the client sent its refund to the chain */
+    uint64_t refund_at_us; /* when it will (0: never) */
+    uint32_t planned;     /* payouts the client means to schedule */
+    uint64_t plan_amount[4];
+    uint64_t next_try_us; /* client retry pacing */
+} sim_pay_swap;
+
+typedef struct sim_pay {
+    tcn_chain_model *chain;
+    uint64_t next_slot_us;
+    sim_pay_tx *inbox;
+    size_t n_inbox;
+    uint64_t inbox_seq;
+    bool chain_down[SIM_MACHINES_MAX]; /* this machine cannot reach the chain */
+    uint64_t next_chain_fault_us;
+    tcn_state *ref;  /* the committed state: each index applied the first time any node applies it */
+    sim_pay_intent *intents;
+    size_t n_intents, cap_intents;
+    sim_pay_release *released;
+    size_t n_released, cap_released;
+    uint32_t *landed; /* per payout id: landings of any of its transactions */
+    size_t cap_landed;
+    tcn_chain_pubkey operator_key;
+    tcn_chain_pubkey users[SIM_PAY_USERS];
+    tcn_chain_pubkey lp, refund_to[SIM_PAY_USERS];
+    sim_pay_swap swaps[SIM_PAY_SWAPS_MAX + 1]; /* by swap id */
+    uint64_t next_client_us;
+    uint64_t client_retry_us;
+    uint32_t exec_bugs;
+    bool coordinator_funded;
+    /* Liveness: a client command sent after the heal, and where it applied. */
+    uint8_t live_cmd[256];
+    size_t live_len;
+    uint64_t live_index;
+    bool live_sent;
+    uint64_t lp_counter;
+    /* statistics */
+    uint64_t sends, landed_ok, landed_err, rejected, dropped_sends, refused, applied_cmds;
+    uint64_t user_refunds, exec_steps, targeted_crashes;
+} sim_pay;
 
 /* --- Faults (faults.c) --------------------------------------------------- */
 
@@ -344,6 +431,7 @@ typedef struct sim_checker {
 /* --- The simulation ------------------------------------------------------ */
 
 typedef struct sim_options {
+    sim_workload_kind workload;
     uint64_t seed;
     uint64_t steps;
     uint32_t nodes; /* 0: the seed chooses 3 or 5 */
@@ -372,6 +460,7 @@ typedef struct sim {
     sim_faults faults;
     sim_members members;
     sim_workload wl;
+    sim_pay pay;
     sim_checker chk;
     /* The first violation ends the run. */
     bool violated;
@@ -441,6 +530,9 @@ void faults_on_event(sim *s, uint32_t slot, int ev);
 /* Liveness phase: stop the faults, heal a majority (returned as a slot mask). */
 uint32_t faults_heal_majority(sim *s);
 bool faults_crash_allowed(const sim *s, uint32_t slot);
+/* Crashes slot now (restart later, as a new member) when the crash fault is
+ * on, the fault phase runs and a quorum survives; true if it did. */
+bool faults_crash_now(sim *s, uint32_t slot);
 const char *faults_scenario_name(sim_scenario k);
 
 /* members.c */
@@ -462,6 +554,24 @@ void wl_on_down(sim *s, uint32_t slot);
 uint64_t wl_liveness_index(const sim *s);
 /* Linearizability per key and durability of acknowledged writes. */
 void wl_final_check(sim *s);
+
+/* payouts.c (the payouts workload; the wl_* hooks call these in that mode) */
+void pay_init(sim *s);
+void pay_free(sim *s);
+void pay_node_boot(sim *s, uint32_t slot);
+void pay_node_down(sim *s, uint32_t slot);
+/* Applies a NORMAL entry to the node's state (folds the result into its digest). */
+void pay_apply_entry(sim *s, uint32_t slot, const tcn_raft_entry *e);
+int pay_snapshot_take(sim *s, uint32_t slot, tcn_buf *out);
+bool pay_snapshot_restore(sim *s, uint32_t slot, const uint8_t *p, size_t len);
+void pay_step(sim *s);
+void pay_inject(sim *s, uint32_t slot, uint32_t n);
+void pay_check_step(sim *s);
+uint64_t pay_liveness_index(const sim *s);
+/* Every payout that must land has landed once and been recorded; no intent left open. */
+bool pay_settled(sim *s, char *why, size_t cap);
+void pay_final_check(sim *s);
+void pay_stats(const sim *s);
 
 /* checker.c */
 void chk_init(sim *s);

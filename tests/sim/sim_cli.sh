@@ -23,6 +23,8 @@ expect_usage "unknown bug" --seed 1 --bug nosuchbug
 expect_usage "unknown fault" --seed 1 --faults delay,nosuchfault
 expect_usage "bad node count" --seed 1 --nodes 4
 expect_usage "bad seed" --seed x12
+expect_usage "unknown workload" --seed 1 --workload nosuch
+expect_usage "a payouts bug without the payouts workload" --seed 1 --bug skip_resume
 "$sim" --help >"$out" 2>&1 && grep -q "^usage: tcn-sim" "$out" && ok "--help" || bad "--help"
 
 "$sim" --seed 42 --steps 500 --faults partition,crash,snapshot >"$out" 2>&1

@@ -28,6 +28,7 @@ check() {
 check "seed 7, 3 nodes" --seed 7 --steps "$steps" --nodes 3
 check "seed 8, 5 nodes" --seed 8 --steps "$steps" --nodes 5
 check "seed 1, figure8 bug" --seed 1 --steps "$steps" --bug figure8
+check "seed 5, payouts workload" --seed 5 --steps "$steps" --workload payouts
 check "seed 6, rejoin_same_id bug (a violation)" --seed 6 --steps "$steps" --bug rejoin_same_id
 if grep -q "^VIOLATION: " "$a"; then
     passed=$((passed + 1))

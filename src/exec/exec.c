@@ -1,0 +1,394 @@
+/* The payout executor: one pass over the committed swaps per step, turning chain answers into commands. */
+#include "exec/exec.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "chain/rent.h"
+#include "chain/transaction.h"
+#include "state/cmd.h"
+#include "util/assert.h"
+#include "util/buf.h"
+#include "util/secmem.h"
+
+#ifdef TCN_EXEC_BUGS
+#define EXEC_BUG(x, flag) (((x)->o.bugs & (flag)) != 0)
+bool tcn_exec_bugs_compiled(void) { return true; }
+#else
+#define EXEC_BUG(x, flag) ((void)(x), 0)
+bool tcn_exec_bugs_compiled(void) { return false; }
+#endif
+
+/* What the leader remembers about one swap during its term; never replicated. */
+typedef struct swap_mem {
+    uint64_t pending_until_ms; /* a proposal for this swap is in flight ... */
+    uint64_t pending_view;     /* ... made when the swap looked like this (view_mark) */
+    uint64_t next_send_ms;     /* when to (re)send the intent or the nonce creation */
+    uint64_t sent_payout;      /* the intent whose bytes this leadership has sent */
+    uint64_t mine;             /* the payout whose intent this leadership proposed */
+} swap_mem;
+
+struct tcn_exec {
+    tcn_exec_options o;
+    uint64_t term;
+    swap_mem *mem; /* index = swap id */
+    size_t cap;
+    tcn_buf cmd;
+    tcn_buf tx;
+    tcn_exec_stats stats;
+};
+
+void tcn_exec_options_default(tcn_exec_options *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->resend_ms = 1000;
+    o->proposal_timeout_ms = 2000;
+}
+
+int tcn_exec_new(const tcn_exec_options *o, tcn_exec **out)
+{
+    tcn_exec *x = calloc(1, sizeof(*x));
+    if (x == NULL)
+        return TCN_ERR_NOMEM;
+    if (o != NULL)
+        x->o = *o;
+    else
+        tcn_exec_options_default(&x->o);
+    *out = x;
+    return TCN_OK;
+}
+
+void tcn_exec_free(tcn_exec *x)
+{
+    if (x == NULL)
+        return;
+    free(x->mem);
+    tcn_buf_free_wipe(&x->cmd);
+    tcn_buf_free_wipe(&x->tx);
+    free(x);
+}
+
+const tcn_exec_stats *tcn_exec_stats_of(const tcn_exec *x) { return &x->stats; }
+
+static int grow(tcn_exec *x, uint64_t n_swaps)
+{
+    if (n_swaps + 1 <= x->cap)
+        return TCN_OK;
+    size_t c = x->cap ? x->cap : 64;
+    while (c < n_swaps + 1)
+        c *= 2;
+    swap_mem *m = realloc(x->mem, c * sizeof(*m));
+    if (m == NULL)
+        return TCN_ERR_NOMEM;
+    memset(m + x->cap, 0, (c - x->cap) * sizeof(*m));
+    x->mem = m;
+    x->cap = c;
+    return TCN_OK;
+}
+
+/* --- Proposals --------------------------------------------------------------- */
+
+typedef struct ctx {
+    tcn_exec *x;
+    uint64_t mark; /* view_mark of the swap being handled */
+    const tcn_state *st;
+    uint64_t now_ms;
+    const tcn_exec_chain *chain;
+    tcn_exec_propose_fn propose;
+    void *pctx;
+} ctx;
+
+/* What a proposal about a swap changes when it applies: while the view
+ * still has this mark, the proposal is in flight (or was lost). */
+static uint64_t view_mark(const tcn_swap_view *v)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    const uint64_t f[] = {v->status, v->intent_payout_id, v->escrow_lamports, v->observed_slot, v->n_payouts,
+                          v->refund_len};
+    for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+        for (int k = 0; k < 8; k++)
+            h = (h ^ ((f[i] >> (8 * k)) & 0xff)) * 1099511628211ull;
+    for (size_t i = 0; i < TCN_CHAIN_HASH_LEN; i++)
+        h = (h ^ v->nonce_value.b[i]) * 1099511628211ull;
+    return h;
+}
+
+static void propose(ctx *c, swap_mem *m, tcn_cmd *cmd)
+{
+    tcn_error err;
+    c->x->cmd.len = 0;
+    int rc = tcn_cmd_encode(cmd, &c->x->cmd, &err);
+    tcn_cmd_wipe(cmd);
+    if (rc != TCN_OK)
+        return; /* only out of memory: try again next step */
+    if (c->propose(c->pctx, c->x->cmd.p, c->x->cmd.len) == TCN_OK) {
+        c->x->stats.proposed++;
+        m->pending_until_ms = c->now_ms + c->x->o.proposal_timeout_ms;
+        m->pending_view = c->mark;
+    }
+}
+
+static void send_tx(ctx *c, const uint8_t *p, size_t len)
+{
+    tcn_error err;
+    if (c->chain->send(c->chain->ctx, p, len, &err) == TCN_OK)
+        c->x->stats.sent++;
+    else
+        c->x->stats.chain_errors++;
+}
+
+/* The refund part shared by SWAP_OBSERVED and PAYOUT_OUTCOME: the refund the
+ * state will demand for this (nonce value, escrow balance). */
+static int fill_refund(ctx *c, uint64_t swap_id, const tcn_chain_hash *value, uint64_t escrow, uint16_t *len,
+                       uint8_t *out)
+{
+    uint64_t bal = tcn_state_refund_balance(c->st, swap_id, escrow);
+    *len = 0;
+    if (bal <= TCN_STATE_TX_FEE)
+        return TCN_OK;
+    tcn_error err;
+    c->x->tx.len = 0;
+    TCN_GUARD(tcn_state_sign_refund(c->st, swap_id, value, bal, &c->x->tx, &err));
+    TCN_ASSERT(c->x->tx.len <= TCN_CHAIN_PACKET_BYTES_MAX);
+    memcpy(out, c->x->tx.p, c->x->tx.len);
+    *len = (uint16_t)c->x->tx.len;
+    return TCN_OK;
+}
+
+static void cmd_init(ctx *c, tcn_cmd *cmd, uint8_t type)
+{
+    memset(cmd, 0, sizeof(*cmd));
+    cmd->type = type;
+    cmd->ts_ms = c->now_ms;
+}
+
+static void observe(ctx *c, swap_mem *m, const tcn_swap_view *v, const tcn_exec_account *nonce, uint64_t slot,
+                    uint64_t escrow)
+{
+    tcn_cmd cmd;
+    cmd_init(c, &cmd, TCN_CMD_SWAP_OBSERVED);
+    cmd.u.swap_observed.swap_id = v->id;
+    cmd.u.swap_observed.slot = slot;
+    cmd.u.swap_observed.nonce_initialized = true;
+    cmd.u.swap_observed.nonce_value = nonce->nonce.durable_nonce;
+    cmd.u.swap_observed.escrow_lamports = escrow;
+    if (fill_refund(c, v->id, &nonce->nonce.durable_nonce, escrow, &cmd.u.swap_observed.refund_len,
+                    cmd.u.swap_observed.refund) != TCN_OK) {
+        tcn_cmd_wipe(&cmd);
+        return;
+    }
+    propose(c, m, &cmd);
+}
+
+static void outcome(ctx *c, swap_mem *m, const tcn_swap_view *v, uint8_t result, uint64_t slot,
+                    const tcn_chain_hash *value, uint64_t escrow)
+{
+    tcn_cmd cmd;
+    cmd_init(c, &cmd, TCN_CMD_PAYOUT_OUTCOME);
+    cmd.u.payout_outcome.swap_id = v->id;
+    cmd.u.payout_outcome.payout_id = v->intent_payout_id;
+    cmd.u.payout_outcome.result = result;
+    cmd.u.payout_outcome.slot = slot;
+    cmd.u.payout_outcome.nonce_value = *value;
+    cmd.u.payout_outcome.escrow_lamports = escrow;
+    if (fill_refund(c, v->id, value, escrow, &cmd.u.payout_outcome.refund_len, cmd.u.payout_outcome.refund) !=
+        TCN_OK) {
+        tcn_cmd_wipe(&cmd);
+        return;
+    }
+    propose(c, m, &cmd);
+}
+
+/* --- One swap ---------------------------------------------------------------- */
+
+static bool read_account(ctx *c, const tcn_chain_pubkey *pk, tcn_exec_account *out)
+{
+    tcn_error err;
+    if (c->chain->account(c->chain->ctx, pk, out, &err) == TCN_OK)
+        return true;
+    c->x->stats.chain_errors++;
+    return false;
+}
+
+static bool nonce_is_ours(const tcn_state *st, const tcn_exec_account *a)
+{
+    return a->exists && a->nonce_ok && tcn_chain_pubkey_eq(&a->nonce.authority, tcn_state_coordinator_key(st));
+}
+
+/* NEW: create the nonce account (a plain recent-blockhash transaction: sending
+ * it twice is harmless, the second fails on the existing account), and once
+ * it is there, commit the observation with the first refund. */
+static void swap_new(ctx *c, swap_mem *m, const tcn_swap_view *v)
+{
+    tcn_exec_account nonce, escrow;
+    if (!read_account(c, &v->nonce, &nonce))
+        return;
+    uint64_t slot;
+    tcn_chain_hash bh;
+    tcn_error err;
+    if (c->chain->latest(c->chain->ctx, &slot, &bh, &err) != TCN_OK) {
+        c->x->stats.chain_errors++;
+        return;
+    }
+    if (nonce_is_ours(c->st, &nonce)) {
+        if (read_account(c, &v->escrow, &escrow))
+            observe(c, m, v, &nonce, slot, escrow.exists ? escrow.lamports : 0);
+        return;
+    }
+    if (c->now_ms < m->next_send_ms)
+        return;
+    c->x->tx.len = 0;
+    if (tcn_state_sign_nonce_create(c->st, v->id, &bh, &c->x->tx, &err) != TCN_OK)
+        return;
+    send_tx(c, c->x->tx.p, c->x->tx.len);
+    m->next_send_ms = c->now_ms + c->x->o.resend_ms;
+}
+
+/* The first signature of wire bytes: the transaction id. */
+static bool tx_sig(const uint8_t *p, size_t len, tcn_chain_signature *out)
+{
+    /* compact-u16 count (1 byte for fewer than 128 signatures), then the signatures */
+    if (len < 1 + TCN_CHAIN_SIGNATURE_LEN || p[0] == 0 || p[0] >= 0x80)
+        return false;
+    memcpy(out->b, p + 1, TCN_CHAIN_SIGNATURE_LEN);
+    return true;
+}
+
+/* OPEN with an open intent: resume it (DESIGN §7 step 4). */
+static void swap_intent(ctx *c, swap_mem *m, const tcn_swap_view *v)
+{
+    if (EXEC_BUG(c->x, TCN_EXEC_BUG_SKIP_RESUME) && m->mine != v->intent_payout_id)
+        return;
+    tcn_chain_signature sig;
+    TCN_ASSERT(tx_sig(v->intent_tx, v->intent_tx_len, &sig));
+    tcn_error err;
+    tcn_chain_sig_status s;
+    if (c->chain->status(c->chain->ctx, &sig, &s, &err) != TCN_OK) {
+        c->x->stats.chain_errors++;
+        return;
+    }
+    tcn_exec_account nonce, escrow;
+    if (s.state == TCN_CHAIN_SIG_LANDED_OK || s.state == TCN_CHAIN_SIG_LANDED_ERR) {
+        if (!read_account(c, &v->nonce, &nonce) || !read_account(c, &v->escrow, &escrow) ||
+            !nonce_is_ours(c->st, &nonce))
+            return;
+        outcome(c, m, v, s.state == TCN_CHAIN_SIG_LANDED_OK ? TCN_PAYOUT_LANDED_OK : TCN_PAYOUT_LANDED_FAILED, s.slot,
+                &nonce.nonce.durable_nonce, escrow.exists ? escrow.lamports : 0);
+        return;
+    }
+    if (!read_account(c, &v->nonce, &nonce) || !nonce_is_ours(c->st, &nonce))
+        return;
+    if (!tcn_chain_hash_eq(&nonce.nonce.durable_nonce, &v->intent_nonce_value)) {
+        /* The nonce moved without our bytes: ask once more (they may have
+         * landed between the two questions), then they can never land. */
+        if (c->chain->status(c->chain->ctx, &sig, &s, &err) != TCN_OK || s.state != TCN_CHAIN_SIG_UNKNOWN ||
+            !read_account(c, &v->nonce, &nonce) || !nonce_is_ours(c->st, &nonce) ||
+            !read_account(c, &v->escrow, &escrow))
+            return;
+        outcome(c, m, v, TCN_PAYOUT_DROPPED, 0, &nonce.nonce.durable_nonce, escrow.exists ? escrow.lamports : 0);
+        return;
+    }
+    /* Committed, not landed, still landable: (re)send the very same bytes. */
+    if (m->sent_payout == v->intent_payout_id && c->now_ms < m->next_send_ms)
+        return;
+    send_tx(c, v->intent_tx, v->intent_tx_len);
+    bool first = m->sent_payout != v->intent_payout_id;
+    m->sent_payout = v->intent_payout_id;
+    m->next_send_ms = c->now_ms + c->x->o.resend_ms;
+    if (first && EXEC_BUG(c->x, TCN_EXEC_BUG_REFUND_BEFORE_LANDING)) {
+        /* Broken on purpose: takes the landing for granted and guesses the
+         * nonce's next value from the latest blockhash. */
+        uint64_t slot;
+        tcn_chain_hash bh, next;
+        tcn_payout_view p;
+        if (c->chain->latest(c->chain->ctx, &slot, &bh, &err) != TCN_OK ||
+            !tcn_state_payout(c->st, v->intent_payout_id, &p) || v->escrow_lamports < p.amount + TCN_STATE_TX_FEE)
+            return;
+        tcn_chain_durable_nonce_from_blockhash(&bh, &next);
+        outcome(c, m, v, TCN_PAYOUT_LANDED_OK, slot, &next, v->escrow_lamports - p.amount - TCN_STATE_TX_FEE);
+    }
+}
+
+/* OPEN without an intent: record what changed on the chain, or start the
+ * next due payout. */
+static void swap_open(ctx *c, swap_mem *m, const tcn_swap_view *v)
+{
+    tcn_exec_account nonce, escrow;
+    if (!read_account(c, &v->nonce, &nonce) || !read_account(c, &v->escrow, &escrow) || !nonce_is_ours(c->st, &nonce))
+        return;
+    uint64_t bal = escrow.exists ? escrow.lamports : 0;
+    if (!tcn_chain_hash_eq(&nonce.nonce.durable_nonce, &v->nonce_value) || bal != v->escrow_lamports) {
+        uint64_t slot;
+        tcn_chain_hash bh;
+        tcn_error err;
+        if (c->chain->latest(c->chain->ctx, &slot, &bh, &err) != TCN_OK)
+            return;
+        observe(c, m, v, &nonce, slot, bal);
+        return;
+    }
+    for (size_t i = 0; i < v->n_payouts; i++) {
+        uint64_t pid = tcn_state_swap_payout(c->st, v->id, i);
+        tcn_payout_view p;
+        tcn_error err;
+        if (!tcn_state_payout(c->st, pid, &p) || p.status != TCN_PAYOUT_SCHEDULED ||
+            tcn_state_check_payout(c->st, pid, c->now_ms, &err) != TCN_OK)
+            continue;
+        /* A transfer that would leave a new destination below the
+         * rent-exempt minimum fails on the chain (InsufficientFundsForRent)
+         * and burns the fee and the nonce: wait until it can succeed. */
+        tcn_exec_account dest;
+        if (!read_account(c, &p.destination, &dest))
+            return;
+        if ((!dest.exists || dest.lamports == 0) && p.amount < tcn_chain_rent_minimum_balance(0)) {
+            c->x->stats.held_rent++;
+            continue;
+        }
+        tcn_cmd cmd;
+        cmd_init(c, &cmd, TCN_CMD_PAYOUT_INTENT);
+        cmd.u.payout_intent.swap_id = v->id;
+        cmd.u.payout_intent.payout_id = pid;
+        cmd.u.payout_intent.nonce_value = v->nonce_value;
+        c->x->tx.len = 0;
+        if (tcn_state_sign_payout(c->st, pid, &v->nonce_value, &c->x->tx, &err) != TCN_OK)
+            return;
+        TCN_ASSERT(c->x->tx.len <= TCN_CHAIN_PACKET_BYTES_MAX);
+        memcpy(cmd.u.payout_intent.tx, c->x->tx.p, c->x->tx.len);
+        cmd.u.payout_intent.tx_len = (uint16_t)c->x->tx.len;
+        m->mine = pid;
+        if (EXEC_BUG(c->x, TCN_EXEC_BUG_RELEASE_BEFORE_COMMIT))
+            send_tx(c, c->x->tx.p, c->x->tx.len); /* broken on purpose: before the intent commits */
+        propose(c, m, &cmd);
+        return; /* one intent per swap at a time */
+    }
+}
+
+int tcn_exec_step(tcn_exec *x, const tcn_state *st, uint64_t term, uint64_t now_ms, const tcn_exec_chain *chain,
+                  tcn_exec_propose_fn prop, void *propose_ctx)
+{
+    if (!tcn_state_has_genesis(st))
+        return TCN_OK;
+    uint64_t n = tcn_state_swap_count(st);
+    TCN_GUARD(grow(x, n));
+    if (term != x->term) {
+        /* A new leadership: nothing volatile carries over. */
+        memset(x->mem, 0, x->cap * sizeof(*x->mem));
+        x->term = term;
+    }
+    ctx c = {.x = x, .st = st, .now_ms = now_ms, .chain = chain, .propose = prop, .pctx = propose_ctx};
+    for (uint64_t id = 1; id <= n; id++) {
+        swap_mem *m = &x->mem[id];
+        tcn_swap_view v;
+        if (!tcn_state_swap(st, id, &v) || v.status == TCN_SWAP_CLOSED)
+            continue;
+        c.mark = view_mark(&v);
+        if (now_ms < m->pending_until_ms && m->pending_view == c.mark)
+            continue; /* our proposal has not applied yet */
+        if (v.status == TCN_SWAP_NEW)
+            swap_new(&c, m, &v);
+        else if (v.intent_payout_id != 0)
+            swap_intent(&c, m, &v);
+        else
+            swap_open(&c, m, &v);
+    }
+    return TCN_OK;
+}

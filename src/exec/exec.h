@@ -1,0 +1,104 @@
+/* The payout executor: what the leader does with the committed state — creates nonce accounts,
+ * issues refunds, signs payouts, releases them only once their intent is committed, and finishes
+ * every open intent a previous leader left (DESIGN §7). */
+#ifndef TCN_EXEC_EXEC_H
+#define TCN_EXEC_EXEC_H
+
+/*
+ * Pure, like raft/ and state/: the chain and the log come in through the
+ * tables below, time as an argument. The daemon drives it with an RPC
+ * client; the simulator with its chain model — the same code.
+ *
+ * The rules it follows, and why they give exactly-once payouts and refunds
+ * that are never stranded:
+ * - It releases payout bytes (sends them to the chain) only when the state
+ *   it is given — committed state — holds them as an open intent. A payout
+ *   it signs is first proposed as PAYOUT_INTENT; only a later step, seeing
+ *   the intent applied, sends it.
+ * - An open intent is finished by asking the chain: landed (ok or failed)
+ *   → PAYOUT_OUTCOME with the new nonce value and the new refund in the
+ *   same command; not landed and the nonce still at the intent's value →
+ *   resend the same bytes; not landed and the nonce moved on → DROPPED
+ *   (the bytes can never land), with a new refund.
+ * - A new term forgets everything volatile: every open intent is resumed
+ *   from the chain's answers, whoever created it.
+ * - Any change on the chain it did not cause (the escrow funded, the user's
+ *   refund landed) becomes SWAP_OBSERVED with a refund for the new value.
+ * Apply checks every one of these commands again on every node (state.h).
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chain/model.h"
+#include "chain/nonce.h"
+#include "chain/types.h"
+#include "state/state.h"
+#include "util/err.h"
+
+/* Bug switches for the simulator (tcn-sim --bug NAME): compiled in only
+ * when TCN_EXEC_BUGS is defined (the simulator's copy), never in tcnd. */
+enum {
+    TCN_EXEC_BUG_RELEASE_BEFORE_COMMIT = 1u << 0, /* send payout bytes when proposing the intent */
+    TCN_EXEC_BUG_REFUND_BEFORE_LANDING = 1u << 1, /* commit outcome + refund as soon as the bytes are sent */
+    TCN_EXEC_BUG_SKIP_RESUME = 1u << 2,           /* leave alone open intents of an earlier leader */
+};
+bool tcn_exec_bugs_compiled(void);
+
+typedef struct tcn_exec_account {
+    bool exists;
+    uint64_t lamports;
+    bool nonce_ok;               /* an initialized nonce account (strict layout) */
+    tcn_chain_nonce_state nonce; /* when nonce_ok */
+} tcn_exec_account;
+
+/* The chain, as the executor sees it. Every call may fail (TCN_ERR_IO and
+ * friends): the executor then leaves that swap for a later step. */
+typedef struct tcn_exec_chain {
+    void *ctx;
+    /* getSlot + getLatestBlockhash */
+    int (*latest)(void *ctx, uint64_t *slot, tcn_chain_hash *blockhash, tcn_error *err);
+    /* getAccountInfo (exists false for an account that does not exist) */
+    int (*account)(void *ctx, const tcn_chain_pubkey *pk, tcn_exec_account *out, tcn_error *err);
+    /* sendTransaction: fire and forget; the fate is learned from status */
+    int (*send)(void *ctx, const uint8_t *tx, size_t len, tcn_error *err);
+    /* getSignatureStatuses for one signature */
+    int (*status)(void *ctx, const tcn_chain_signature *sig, tcn_chain_sig_status *out, tcn_error *err);
+} tcn_exec_chain;
+
+/* Proposes a command to the log (the leader's tcn_raft_propose). A refusal
+ * (not leader, busy) is not an error for the executor: it tries again. */
+typedef int (*tcn_exec_propose_fn)(void *ctx, const uint8_t *cmd, size_t len);
+
+typedef struct tcn_exec_options {
+    uint32_t resend_ms;           /* resend unconfirmed bytes (intents, nonce creations) this often */
+    uint32_t proposal_timeout_ms; /* a proposal for a swap not applied by then is made again */
+    uint32_t bugs;                /* TCN_EXEC_BUG_*; ignored unless compiled in */
+} tcn_exec_options;
+
+void tcn_exec_options_default(tcn_exec_options *o);
+
+typedef struct tcn_exec tcn_exec;
+
+int tcn_exec_new(const tcn_exec_options *o, tcn_exec **out) TCN_MUST_CHECK;
+void tcn_exec_free(tcn_exec *x);
+
+typedef struct tcn_exec_stats {
+    uint64_t proposed;  /* commands proposed */
+    uint64_t sent;      /* transactions sent */
+    uint64_t chain_errors;
+    uint64_t held_rent; /* due payouts held: they would leave a new destination below the rent-exempt minimum */
+} tcn_exec_stats;
+
+/* One pass over the swaps. Call it only on the leader, with the state it
+ * has applied, once that state holds an entry of the leader's own term
+ * (before that the leader may not know every committed intent). term: the
+ * leader's term; a new value starts a fresh leadership (everything volatile
+ * forgotten, every open intent resumed). now_ms: the leader's clock, stamped
+ * into the commands it proposes. */
+int tcn_exec_step(tcn_exec *x, const tcn_state *st, uint64_t term, uint64_t now_ms, const tcn_exec_chain *chain,
+                  tcn_exec_propose_fn propose, void *propose_ctx) TCN_MUST_CHECK;
+const tcn_exec_stats *tcn_exec_stats_of(const tcn_exec *x);
+
+#endif

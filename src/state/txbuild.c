@@ -1,0 +1,128 @@
+/* The transactions the coordinator signs (DESIGN §7): nonce account creation, payouts and refunds.
+ *
+ * Built with the chain layer's web3.js-compatible compiler and System
+ * builders, signed here with the secret keys of the store (RFC 8032 is
+ * deterministic, so every node that recomputes a transaction gets the same
+ * bytes: apply compares them byte for byte). */
+#include <string.h>
+
+#include "chain/message.h"
+#include "chain/rent.h"
+#include "chain/system.h"
+#include "chain/transaction.h"
+#include "state/internal.h"
+#include "util/assert.h"
+
+typedef struct signer {
+    const tcn_chain_pubkey *pk;
+    const uint8_t *sk;
+} signer;
+
+/* Compiles, signs with exactly the required signers, appends the wire bytes. */
+static int build(const tcn_chain_pubkey *payer, const tcn_chain_hash *blockhash, const tcn_chain_ix *ixs,
+                 size_t n_ixs, const signer *signers, size_t n_signers, tcn_buf *out, tcn_error *err)
+{
+    tcn_chain_tx tx;
+    TCN_GUARD(tcn_chain_message_compile(payer, blockhash, ixs, n_ixs, &tx.msg, err));
+    tx.n_signatures = tx.msg.header.num_required_signatures;
+    /* The state never lets one account play two parts (internal.h, account
+     * table), so the signers are exactly the ones given. */
+    TCN_ENSURE(tx.n_signatures == n_signers, err, TCN_ERR_INTERNAL, "state: transaction: %u signers, want %zu",
+               tx.n_signatures, n_signers);
+    tcn_buf m = {0};
+    int rc = tcn_chain_message_encode(&tx.msg, &m, err);
+    for (unsigned i = 0; rc == TCN_OK && i < tx.n_signatures; i++) {
+        const signer *s = NULL;
+        for (size_t k = 0; k < n_signers; k++)
+            if (tcn_chain_pubkey_eq(signers[k].pk, &tx.msg.keys[i]))
+                s = &signers[k];
+        if (s == NULL)
+            rc = tcn_err_set(err, TCN_ERR_INTERNAL, "state: transaction: signatures[%u]: no key for the signer", i);
+        else
+            tcn_state_ed25519_sign(s->sk, m.p, m.len, &tx.signatures[i]);
+    }
+    tcn_buf_free(&m);
+    if (rc == TCN_OK)
+        rc = tcn_chain_tx_encode(&tx, out, err);
+    return rc;
+}
+
+static int need_genesis(const tcn_state *st, tcn_error *err)
+{
+    TCN_ENSURE(st->genesis, err, TCN_ERR_USAGE, "state: no genesis yet (no coordinator key)");
+    return TCN_OK;
+}
+
+int tcn_state_sign_nonce_create(const tcn_state *st, uint64_t swap_id, const tcn_chain_hash *recent_blockhash,
+                                tcn_buf *out, tcn_error *err)
+{
+    TCN_GUARD(need_genesis(st, err));
+    const tcn_state_swap_rec *sw = tcn_state_swap_get(st, swap_id);
+    TCN_ENSURE(sw != NULL, err, TCN_ERR_USAGE, "state: swap %llu: no such swap", (unsigned long long)swap_id);
+    tcn_chain_ix ix[2];
+    tcn_chain_system_create_account(&ix[0], &st->coordinator, &sw->nonce,
+                                    tcn_chain_rent_minimum_balance(TCN_CHAIN_NONCE_ACCOUNT_BYTES),
+                                    TCN_CHAIN_NONCE_ACCOUNT_BYTES, &tcn_chain_system_program_id);
+    tcn_chain_system_initialize_nonce(&ix[1], &sw->nonce, &st->coordinator);
+    const signer signers[2] = {
+        {&st->coordinator, st->root + TCN_STATE_ROOT_COORDINATOR},
+        {&sw->nonce, tcn_state_nonce_secret(st, swap_id)},
+    };
+    return build(&st->coordinator, recent_blockhash, ix, 2, signers, 2, out, err);
+}
+
+/* AdvanceNonceAccount(nonce, coordinator) + Transfer(escrow -> to, lamports),
+ * the escrow paying the fee, bound to the nonce value. */
+static int nonce_transfer(const tcn_state *st, uint64_t swap_id, const tcn_chain_hash *nonce_value,
+                          const tcn_chain_pubkey *to, uint64_t lamports, tcn_buf *out, tcn_error *err)
+{
+    const tcn_state_swap_rec *sw = tcn_state_swap_get(st, swap_id);
+    const tcn_state_key_rec *escrow = tcn_state_key_get(st, sw->escrow_key_id);
+    TCN_ASSERT(escrow != NULL && escrow->kind == TCN_KEY_ED25519_SEED);
+    tcn_chain_ix ix[2];
+    tcn_chain_system_advance_nonce(&ix[0], &sw->nonce, &st->coordinator);
+    tcn_chain_system_transfer(&ix[1], &escrow->pubkey, to, lamports);
+    const signer signers[2] = {
+        {&escrow->pubkey, tcn_state_key_secret(st, sw->escrow_key_id)},
+        {&st->coordinator, st->root + TCN_STATE_ROOT_COORDINATOR},
+    };
+    return build(&escrow->pubkey, nonce_value, ix, 2, signers, 2, out, err);
+}
+
+int tcn_state_sign_payout(const tcn_state *st, uint64_t payout_id, const tcn_chain_hash *nonce_value, tcn_buf *out,
+                          tcn_error *err)
+{
+    TCN_GUARD(need_genesis(st, err));
+    const tcn_state_payout_rec *p = tcn_state_payout_get(st, payout_id);
+    TCN_ENSURE(p != NULL, err, TCN_ERR_USAGE, "state: payout %llu: no such payout", (unsigned long long)payout_id);
+    return nonce_transfer(st, p->swap_id, nonce_value, &p->destination, p->amount, out, err);
+}
+
+int tcn_state_sign_refund(const tcn_state *st, uint64_t swap_id, const tcn_chain_hash *nonce_value,
+                          uint64_t escrow_lamports, tcn_buf *out, tcn_error *err)
+{
+    TCN_GUARD(need_genesis(st, err));
+    const tcn_state_swap_rec *sw = tcn_state_swap_get(st, swap_id);
+    TCN_ENSURE(sw != NULL, err, TCN_ERR_USAGE, "state: swap %llu: no such swap", (unsigned long long)swap_id);
+    TCN_ENSURE(escrow_lamports > TCN_STATE_TX_FEE, err, TCN_ERR_USAGE,
+               "state: swap %llu: refund: a balance of %llu lamports cannot pay the %u-lamport fee",
+               (unsigned long long)swap_id, (unsigned long long)escrow_lamports, TCN_STATE_TX_FEE);
+    return nonce_transfer(st, swap_id, nonce_value, &sw->refund_to, escrow_lamports - TCN_STATE_TX_FEE, out, err);
+}
+
+/* Once the escrow is seen holding lamports, a refund empties exactly what it
+ * holds; before it was ever funded, the user holds a refund of the full
+ * amount (so the refund exists before the money moves); a funded escrow
+ * seen empty has nothing left to refund. */
+uint64_t tcn_state_swap_refund_balance(const tcn_state_swap_rec *sw, uint64_t escrow_lamports)
+{
+    if (escrow_lamports > 0)
+        return escrow_lamports;
+    return sw->funded ? 0 : sw->amount;
+}
+
+uint64_t tcn_state_refund_balance(const tcn_state *st, uint64_t swap_id, uint64_t escrow_lamports)
+{
+    const tcn_state_swap_rec *sw = tcn_state_swap_get(st, swap_id);
+    return sw != NULL ? tcn_state_swap_refund_balance(sw, escrow_lamports) : 0;
+}
