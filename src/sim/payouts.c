@@ -694,12 +694,15 @@ static void executors(sim *s)
          * leader signed and proposed (an intent, or an outcome with its new
          * refund) and before it commits; right after it sent payout bytes
          * and before they land or their outcome is recorded. */
+        if (!s->m[i].up)
+            continue; /* the drain may have ended it (a retired node) */
         const tcn_exec_stats *after = tcn_exec_stats_of(s->m[i].ex);
-        if ((after->proposed != before.proposed || after->sent != before.sent) &&
-            sim_rng_below(&s->rng_wl, 100) < SIM_PAY_TARGETED_CRASH_PCT && faults_crash_now(s, i)) {
+        bool sent = after->sent != before.sent, proposed = after->proposed != before.proposed;
+        if ((sent || proposed) && sim_rng_below(&s->rng_wl, 100) < SIM_PAY_TARGETED_CRASH_PCT &&
+            faults_crash_now(s, i)) { /* frees the node's executor */
             P(s)->targeted_crashes++;
             sim_trace(s, "machine %u crashes right after its executor %s", i,
-                      after->sent != before.sent ? "sent a transaction" : "proposed a command");
+                      sent ? "sent a transaction" : "proposed a command");
         }
     }
 }
