@@ -263,22 +263,33 @@ static void restored(sim *s, uint32_t slot, const tcn_raft_snapshot_view *v)
     wl_on_restore(s, slot, v->index);
 }
 
+/* The checks every restore starts with: the application's format is sound
+ * (well_formed), it is the snapshot at v->index (both formats start with a
+ * magic and the applied index), and it moves the node forward. */
+static bool restore_ok(sim *s, uint32_t slot, const tcn_raft_snapshot_view *v, bool well_formed)
+{
+    const sim_node *nd = &s->m[slot];
+    if (!well_formed || get_le(v->data + 4, 8) != v->index) {
+        sim_violation(s, "state machine safety", "node %llu received a malformed snapshot at index %llu",
+                      (unsigned long long)nd->id, (unsigned long long)v->index);
+        return false;
+    }
+    if (v->index <= nd->applied) {
+        sim_violation(s, "state machine safety", "node %llu restores a snapshot at %llu, below its applied %llu",
+                      (unsigned long long)nd->id, (unsigned long long)v->index, (unsigned long long)nd->applied);
+        return false;
+    }
+    return true;
+}
+
 void kv_snapshot_restore(sim *s, uint32_t slot, const tcn_raft_snapshot_view *v)
 {
     sim_node *nd = &s->m[slot];
     const uint8_t *p = v->data;
     size_t len = v->len;
     if (s->opt.workload == SIM_WL_PAYOUTS) {
-        if (len < 44 || memcmp(p, "PAY1", 4) != 0 || get_le(p + 4, 8) != v->index) {
-            sim_violation(s, "state machine safety", "node %llu received a malformed snapshot at index %llu",
-                          (unsigned long long)nd->id, (unsigned long long)v->index);
+        if (!restore_ok(s, slot, v, len >= 44 && memcmp(p, "PAY1", 4) == 0))
             return;
-        }
-        if (v->index <= nd->applied) {
-            sim_violation(s, "state machine safety", "node %llu restores a snapshot at %llu, below its applied %llu",
-                          (unsigned long long)nd->id, (unsigned long long)v->index, (unsigned long long)nd->applied);
-            return;
-        }
         if (!pay_snapshot_restore(s, slot, p + 44, len - 44))
             return;
         memcpy(nd->digest, p + 12, 32);
@@ -290,16 +301,8 @@ void kv_snapshot_restore(sim *s, uint32_t slot, const tcn_raft_snapshot_view *v)
     ok = ok && len >= SNAP_HEAD + (size_t)n * 12 + 4;
     uint32_t pad = ok ? (uint32_t)get_le(p + SNAP_HEAD + (size_t)n * 12, 4) : 0;
     ok = ok && len == SNAP_HEAD + (size_t)n * 12 + 4 + pad;
-    if (!ok || get_le(p + 4, 8) != v->index) {
-        sim_violation(s, "state machine safety", "node %llu received a malformed snapshot at index %llu",
-                      (unsigned long long)nd->id, (unsigned long long)v->index);
+    if (!restore_ok(s, slot, v, ok))
         return;
-    }
-    if (v->index <= nd->applied) {
-        sim_violation(s, "state machine safety", "node %llu restores a snapshot at %llu, below its applied %llu",
-                      (unsigned long long)nd->id, (unsigned long long)v->index, (unsigned long long)nd->applied);
-        return;
-    }
     kv_clear(&nd->kv);
     for (uint32_t i = 0; i < n; i++) {
         const uint8_t *q = p + SNAP_HEAD + (size_t)i * 12;
