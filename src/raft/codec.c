@@ -117,7 +117,7 @@ static int validate(const tcn_raft_msg *m, int code, tcn_error *err)
         return TCN_OK;
     }
     case TCN_RAFT_MSG_SNAPSHOT_RESULT:
-        TCN_ENSURE(m->snapshot_result.status <= TCN_RAFT_SNAPSHOT_CORRUPT, err, code,
+        TCN_ENSURE(m->snapshot_result.status <= TCN_RAFT_SNAPSHOT_RESTART, err, code,
                    "raft snapshot_result: status: unknown %u", m->snapshot_result.status);
         return TCN_OK;
     default:

@@ -347,6 +347,12 @@ const tcn_raft_config *tcn_raft_config_of(const tcn_raft *r) { return tcn_raft_c
 uint64_t tcn_raft_config_index(const tcn_raft *r) { return tcn_raft_confs_current(&r->confs)->index; }
 bool tcn_raft_ever_voter(const tcn_raft *r) { return r->ever_voter; }
 
+bool tcn_raft_commit_in_term(const tcn_raft *r)
+{
+    uint64_t t;
+    return tcn_raft_log_term(&r->log, r->commit, &t) && t == r->term;
+}
+
 bool tcn_raft_entry_at(const tcn_raft *r, uint64_t index, tcn_raft_entry *out)
 {
     if (index <= r->log.base_index || index > tcn_raft_log_last(&r->log))

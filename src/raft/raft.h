@@ -115,6 +115,7 @@ typedef enum {
 typedef enum {
     TCN_RAFT_SNAPSHOT_OK = 0,      /* offset: bytes held; offset == size: installed */
     TCN_RAFT_SNAPSHOT_CORRUPT = 1, /* the snapshot's hash disagrees with the log */
+    TCN_RAFT_SNAPSHOT_RESTART = 2, /* the follower holds none of this transfer: start again from offset 0 */
 } tcn_raft_snapshot_status;
 
 typedef struct tcn_raft_vote {
@@ -403,6 +404,12 @@ uint64_t tcn_raft_config_index(const tcn_raft *r);
  * has, it grants votes without comparing logs: it holds no copy that
  * counted toward a commit. */
 bool tcn_raft_ever_voter(const tcn_raft *r);
+/* Whether the entry at the commit index is of the current term (also when
+ * it is the last entry of a snapshot). On a leader: it has committed an
+ * entry of its own term, so its applied state holds everything any earlier
+ * leader committed (Raft thesis §6.4) — the moment its application may act
+ * on that state (the payout executor does). */
+bool tcn_raft_commit_in_term(const tcn_raft *r);
 
 typedef enum {
     TCN_RAFT_PROGRESS_PROBE = 0,

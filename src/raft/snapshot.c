@@ -157,6 +157,21 @@ void tcn_raft_recv_snapshot_result(tcn_raft *r, const tcn_raft_msg *m)
         tcn_raft_maybe_commit(r);
         return;
     }
+    /* One answer moves the transfer on by one chunk. An answer that does not
+     * advance it is a duplicate or a late copy: acting on it would send a
+     * second chunk while one is in flight, and every copy of that chunk's
+     * answer another, until the messages multiply without bound (tcn-sim
+     * --seed 67 --steps 20000 --workload payouts found the storm; docs/
+     * SIMULATION.md). A lost answer is covered by the retransmission timer
+     * (tcn_raft_tick_leader); a follower that lost the transfer says
+     * RESTART. */
+    if (s->status == TCN_RAFT_SNAPSHOT_RESTART) {
+        pr->snap_offset = 0;
+        pr->snap_inflight = false;
+        return;
+    }
+    if (s->offset <= pr->snap_offset)
+        return;
     pr->snap_offset = s->offset;
     pr->snap_inflight = false;
 }
@@ -242,7 +257,7 @@ int tcn_raft_recv_snapshot(tcn_raft *r, const tcn_raft_msg *m)
                 memcmp(rx->hash, s->hash, TCN_SHA256_LEN) == 0 && tcn_raft_config_equal(&rx->config, &s->config);
     if (!same) {
         if (s->offset != 0) {
-            reply(r, m, TCN_RAFT_SNAPSHOT_OK, 0); /* start over from the beginning */
+            reply(r, m, TCN_RAFT_SNAPSHOT_RESTART, 0); /* start over from the beginning */
             return TCN_OK;
         }
         rx->have = true;

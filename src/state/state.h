@@ -149,7 +149,8 @@ bool tcn_state_member_at(const tcn_state *st, size_t i, tcn_member_view *out); /
 
 /* Whether the payout may get an intent at ts_ms: the swap open and funded,
  * no open intent, the payout scheduled and due, before the deadline, the
- * escrow able to pay it and its fee while staying rent exempt or empty,
+ * escrow able to pay it and its fee and end empty or holding at least the
+ * rent-exempt minimum plus a fee (so the next refund can land),
  * and the escrow key's policy (destination, per payout, per day, window).
  * TCN_OK or the refusal code with the reason in err. */
 int tcn_state_check_payout(const tcn_state *st, uint64_t payout_id, uint64_t ts_ms, tcn_error *err) TCN_MUST_CHECK;

@@ -487,6 +487,38 @@ static void test_rent_hold(void **state)
     world_free(&w);
 }
 
+/* At the boundary: a payout that leaves exactly the rent-exempt minimum
+ * plus a fee is allowed, and the refund that follows lands on the chain
+ * model (one lamport less and the runtime's fee-payer check would refuse
+ * the refund: apply refuses such a payout). */
+static void test_payout_leaves_room_for_refund(void **state)
+{
+    (void)state;
+    world w;
+    world_init(&w);
+    tcn_exec *x;
+    assert_int_equal(tcn_exec_new(NULL, &x), TCN_OK);
+    open_and_fund(&w, x, 1);
+    uint64_t rest = tcn_chain_rent_minimum_balance(0) + TCN_STATE_TX_FEE;
+    schedule(&w, 1, AMOUNT - TCN_STATE_TX_FEE - rest, T0);
+    w.now += 10;
+    step(&w, x, 1);
+    assert_int_equal(commit(&w), 1);
+    step(&w, x, 1);
+    assert_int_equal(deliver(&w), 1);
+    tcn_chain_model_advance_slot(w.chain);
+    step(&w, x, 1);
+    assert_int_equal(commit(&w), 1);
+    tcn_swap_view v = swap(&w, 1);
+    assert_int_equal(v.escrow_lamports, rest);
+    assert_true(refund_would_land(&w, 1));
+    tcn_payout_view p;
+    assert_true(tcn_state_payout(w.st, 1, &p));
+    assert_int_equal(p.status, TCN_PAYOUT_PAID);
+    tcn_exec_free(x);
+    world_free(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -494,6 +526,7 @@ int main(void)
         cmocka_unit_test(test_crash_after_commit),  cmocka_unit_test(test_crash_after_send_lost),
         cmocka_unit_test(test_crash_after_landing), cmocka_unit_test(test_refund_beats_payout),
         cmocka_unit_test(test_chain_down),          cmocka_unit_test(test_rent_hold),
+        cmocka_unit_test(test_payout_leaves_room_for_refund),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
