@@ -1,6 +1,6 @@
 /* A deterministic Solana-style chain: accounts, System program, fees, rent,
  * durable nonces, recent blockhashes, duplicate detection and signature
- * statuses — the chain the simulator drives and `tcn ledger` will serve.
+ * statuses — the chain the simulator drives and `tcn ledger` serves.
  *
  * Deterministic: no clock, no OS randomness. Blockhashes come from a seed
  * (slot 0: SHA-256(seed); each new slot: SHA-256(previous blockhash), as

@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -31,6 +32,7 @@ struct tcn_chain_rpc_server {
     struct event_base *base;
     struct evhttp *http;
     struct event *stop_ev;
+    struct event *slot_ev; /* NULL when slots do not advance by themselves */
     int stop_pipe[2];
     pthread_t thread;
 };
@@ -106,6 +108,15 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
     event_base_loopbreak(arg);
 }
 
+/* The ledger's clock: on the server's thread, like every use of the model. */
+static void on_slot(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    tcn_chain_rpc_server *s = arg;
+    tcn_chain_model_advance_slot(s->m);
+}
+
 static void *run(void *arg)
 {
     tcn_chain_rpc_server *s = arg;
@@ -117,6 +128,8 @@ static void destroy(tcn_chain_rpc_server *s)
 {
     if (s->stop_ev)
         event_free(s->stop_ev);
+    if (s->slot_ev)
+        event_free(s->slot_ev);
     if (s->http)
         evhttp_free(s->http);
     if (s->base)
@@ -129,6 +142,12 @@ static void destroy(tcn_chain_rpc_server *s)
 
 int tcn_chain_rpc_server_start(tcn_chain_model *m, const char *address, uint16_t port, tcn_chain_rpc_server **out,
                                uint16_t *bound_port, tcn_error *err)
+{
+    return tcn_chain_rpc_server_start_clocked(m, address, port, 0, out, bound_port, err);
+}
+
+int tcn_chain_rpc_server_start_clocked(tcn_chain_model *m, const char *address, uint16_t port, uint32_t slot_ms,
+                                       tcn_chain_rpc_server **out, uint16_t *bound_port, tcn_error *err)
 {
     *out = NULL;
     tcn_chain_rpc_server *s = calloc(1, sizeof(*s));
@@ -149,6 +168,14 @@ int tcn_chain_rpc_server_start(tcn_chain_model *m, const char *address, uint16_t
         ret = tcn_err_set(err, TCN_ERR_NOMEM, "rpc server: libevent setup failed");
         goto fail;
     }
+    if (slot_ms > 0) {
+        struct timeval every = {.tv_sec = (time_t)(slot_ms / 1000), .tv_usec = (suseconds_t)(slot_ms % 1000) * 1000};
+        s->slot_ev = event_new(s->base, -1, EV_PERSIST, on_slot, s);
+        if (s->slot_ev == NULL || event_add(s->slot_ev, &every) != 0) {
+            ret = tcn_err_set(err, TCN_ERR_NOMEM, "rpc server: slot timer setup failed");
+            goto fail;
+        }
+    }
     /* Twice the limit, so a body a little too large is read and answered
      * with a JSON-RPC 413 by on_request; beyond, evhttp answers 413 itself. */
     evhttp_set_max_body_size(s->http, 2 * (ev_ssize_t)TCN_CHAIN_RPC_SERVER_BODY_BYTES_MAX);
@@ -158,9 +185,12 @@ int tcn_chain_rpc_server_start(tcn_chain_model *m, const char *address, uint16_t
     evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
                                             EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
     evhttp_set_gencb(s->http, on_request, s);
+    errno = 0;
     struct evhttp_bound_socket *bs = evhttp_bind_socket_with_handle(s->http, address, port);
     if (bs == NULL) {
-        ret = tcn_err_set(err, TCN_ERR_IO, "rpc server: bind %s:%u failed", address, (unsigned)port);
+        /* libevent keeps the errno of the call that failed (bind's EADDRINUSE, ...) */
+        ret = tcn_err_set(err, TCN_ERR_IO, "rpc server: bind %s:%u failed: %s", address, (unsigned)port,
+                          errno != 0 ? strerror(errno) : "address not usable");
         goto fail;
     }
     struct sockaddr_storage ss;

@@ -26,6 +26,12 @@ typedef struct tcn_chain_rpc_server tcn_chain_rpc_server;
  * thread: the caller must not touch it until tcn_chain_rpc_server_stop. */
 int tcn_chain_rpc_server_start(tcn_chain_model *m, const char *address, uint16_t port, tcn_chain_rpc_server **out,
                                uint16_t *bound_port, tcn_error *err) TCN_MUST_CHECK;
+/* The same, and the server's thread also advances the model by one slot
+ * every slot_ms milliseconds (0: never) — the clock of `tcn ledger`. The
+ * timer runs on the thread that owns the model, so nothing else touches it. */
+int tcn_chain_rpc_server_start_clocked(tcn_chain_model *m, const char *address, uint16_t port, uint32_t slot_ms,
+                                       tcn_chain_rpc_server **out, uint16_t *bound_port, tcn_error *err)
+    TCN_MUST_CHECK;
 /* Stops the thread (answers in progress finish first), closes the socket
  * and frees everything. NULL is a no-op. */
 void tcn_chain_rpc_server_stop(tcn_chain_rpc_server *s);

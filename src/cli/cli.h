@@ -16,6 +16,7 @@ struct tcn_cli_cmd {
 int tcn_cmd_verify_evidence(int argc, char **argv);
 int tcn_cmd_measure(int argc, char **argv);
 int tcn_cmd_sim_platform(int argc, char **argv);
+int tcn_cmd_ledger(int argc, char **argv);
 int tcn_cmd_version(int argc, char **argv);
 
 

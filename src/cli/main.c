@@ -9,6 +9,7 @@ static const struct tcn_cli_cmd commands[] = {
     {"verify-evidence", tcn_cmd_verify_evidence, "verify TEE evidence (sgx, tdx, nitro, sim) and print its claims"},
     {"measure", tcn_cmd_measure, "print the sim measurement (SHA-384) of a file"},
     {"sim-platform", tcn_cmd_sim_platform, "sim TEE platform keys and evidence (keygen, pubkey, quote)"},
+    {"ledger", tcn_cmd_ledger, "a local Solana JSON-RPC ledger (the chain model); airdrop, balance"},
     {"version", tcn_cmd_version, "print the version"},
 };
 
