@@ -204,10 +204,28 @@ static void outcome(ctx *c, swap_mem *m, const tcn_swap_view *v, uint8_t result,
 static bool read_account(ctx *c, const tcn_chain_pubkey *pk, tcn_exec_account *out)
 {
     tcn_error err;
-    if (c->chain->account(c->chain->ctx, pk, out, &err) == TCN_OK)
+    uint64_t slot;
+    if (c->chain->accounts(c->chain->ctx, pk, 1, out, &slot, &err) == TCN_OK)
         return true;
     c->x->stats.chain_errors++;
     return false;
+}
+
+/* The swap's nonce account and escrow, read together as of one slot (the
+ * answer's context slot): never a nonce value from one moment and a balance
+ * from another. */
+static bool read_swap(ctx *c, const tcn_swap_view *v, tcn_exec_account *nonce, uint64_t *escrow, uint64_t *slot)
+{
+    tcn_chain_pubkey pks[2] = {v->nonce, v->escrow};
+    tcn_exec_account a[2];
+    tcn_error err;
+    if (c->chain->accounts(c->chain->ctx, pks, 2, a, slot, &err) != TCN_OK) {
+        c->x->stats.chain_errors++;
+        return false;
+    }
+    *nonce = a[0];
+    *escrow = a[1].exists ? a[1].lamports : 0;
+    return true;
 }
 
 static bool nonce_is_ours(const tcn_state *st, const tcn_exec_account *a)
@@ -220,23 +238,23 @@ static bool nonce_is_ours(const tcn_state *st, const tcn_exec_account *a)
  * it is there, commit the observation with the first refund. */
 static void swap_new(ctx *c, swap_mem *m, const tcn_swap_view *v)
 {
-    tcn_exec_account nonce, escrow;
-    if (!read_account(c, &v->nonce, &nonce))
+    tcn_exec_account nonce;
+    uint64_t escrow, slot;
+    if (!read_swap(c, v, &nonce, &escrow, &slot))
         return;
-    uint64_t slot;
-    tcn_chain_hash bh;
-    tcn_error err;
-    if (c->chain->latest(c->chain->ctx, &slot, &bh, &err) != TCN_OK) {
-        c->x->stats.chain_errors++;
-        return;
-    }
     if (nonce_is_ours(c->st, &nonce)) {
-        if (read_account(c, &v->escrow, &escrow))
-            observe(c, m, v, &nonce, slot, escrow.exists ? escrow.lamports : 0);
+        observe(c, m, v, &nonce, slot, escrow);
         return;
     }
     if (c->now_ms < m->next_send_ms)
         return;
+    uint64_t latest_slot;
+    tcn_chain_hash bh;
+    tcn_error err;
+    if (c->chain->latest(c->chain->ctx, &latest_slot, &bh, &err) != TCN_OK) {
+        c->x->stats.chain_errors++;
+        return;
+    }
     c->x->tx.len = 0;
     if (tcn_state_sign_nonce_create(c->st, v->id, &bh, &c->x->tx, &err) != TCN_OK)
         return;
@@ -263,29 +281,35 @@ static void swap_intent(ctx *c, swap_mem *m, const tcn_swap_view *v)
     TCN_ASSERT(tx_sig(v->intent_tx, v->intent_tx_len, &sig));
     tcn_error err;
     tcn_chain_sig_status s;
-    if (c->chain->status(c->chain->ctx, &sig, &s, &err) != TCN_OK) {
+    if (c->chain->status(c->chain->ctx, &sig, 0, &s, &err) != TCN_OK) {
         c->x->stats.chain_errors++;
         return;
     }
-    tcn_exec_account nonce, escrow;
+    tcn_exec_account nonce;
+    uint64_t escrow, slot;
     if (s.state == TCN_CHAIN_SIG_LANDED_OK || s.state == TCN_CHAIN_SIG_LANDED_ERR) {
-        if (!read_account(c, &v->nonce, &nonce) || !read_account(c, &v->escrow, &escrow) ||
-            !nonce_is_ours(c->st, &nonce))
+        /* The accounts as of the landing or later: an answer from before it
+         * would carry the old nonce value into the new refund. */
+        if (!read_swap(c, v, &nonce, &escrow, &slot) || slot < s.slot || !nonce_is_ours(c->st, &nonce))
             return;
         outcome(c, m, v, s.state == TCN_CHAIN_SIG_LANDED_OK ? TCN_PAYOUT_LANDED_OK : TCN_PAYOUT_LANDED_FAILED, s.slot,
-                &nonce.nonce.durable_nonce, escrow.exists ? escrow.lamports : 0);
+                &nonce.nonce.durable_nonce, escrow);
         return;
     }
-    if (!read_account(c, &v->nonce, &nonce) || !nonce_is_ours(c->st, &nonce))
+    if (!read_swap(c, v, &nonce, &escrow, &slot) || !nonce_is_ours(c->st, &nonce))
         return;
     if (!tcn_chain_hash_eq(&nonce.nonce.durable_nonce, &v->intent_nonce_value)) {
-        /* The nonce moved without our bytes: ask once more (they may have
-         * landed between the two questions), then they can never land. */
-        if (c->chain->status(c->chain->ctx, &sig, &s, &err) != TCN_OK || s.state != TCN_CHAIN_SIG_UNKNOWN ||
-            !read_account(c, &v->nonce, &nonce) || !nonce_is_ours(c->st, &nonce) ||
-            !read_account(c, &v->escrow, &escrow))
+        /* The nonce moved without our bytes — so far as an answer no older
+         * than the one that showed the move can tell: the bytes may have
+         * landed in the slots between, and a lagging node would not know
+         * yet. Only then can they never land. */
+        if (c->chain->status(c->chain->ctx, &sig, slot, &s, &err) != TCN_OK) {
+            c->x->stats.chain_errors++;
             return;
-        outcome(c, m, v, TCN_PAYOUT_DROPPED, 0, &nonce.nonce.durable_nonce, escrow.exists ? escrow.lamports : 0);
+        }
+        if (s.state != TCN_CHAIN_SIG_UNKNOWN)
+            return; /* landed after all: the next step records it */
+        outcome(c, m, v, TCN_PAYOUT_DROPPED, 0, &nonce.nonce.durable_nonce, escrow);
         return;
     }
     /* Committed, not landed, still landable: (re)send the very same bytes. */
@@ -298,7 +322,6 @@ static void swap_intent(ctx *c, swap_mem *m, const tcn_swap_view *v)
     if (first && EXEC_BUG(c->x, TCN_EXEC_BUG_REFUND_BEFORE_LANDING)) {
         /* Broken on purpose: takes the landing for granted and guesses the
          * nonce's next value from the latest blockhash. */
-        uint64_t slot;
         tcn_chain_hash bh, next;
         tcn_payout_view p;
         if (c->chain->latest(c->chain->ctx, &slot, &bh, &err) != TCN_OK ||
@@ -313,17 +336,14 @@ static void swap_intent(ctx *c, swap_mem *m, const tcn_swap_view *v)
  * next due payout. */
 static void swap_open(ctx *c, swap_mem *m, const tcn_swap_view *v)
 {
-    tcn_exec_account nonce, escrow;
-    if (!read_account(c, &v->nonce, &nonce) || !read_account(c, &v->escrow, &escrow) || !nonce_is_ours(c->st, &nonce))
+    tcn_exec_account nonce;
+    uint64_t bal, slot;
+    if (!read_swap(c, v, &nonce, &bal, &slot) || !nonce_is_ours(c->st, &nonce))
         return;
-    uint64_t bal = escrow.exists ? escrow.lamports : 0;
+    if (slot < v->observed_slot)
+        return; /* an answer older than what the state knows: ask again later */
     if (!tcn_chain_hash_eq(&nonce.nonce.durable_nonce, &v->nonce_value) || bal != v->escrow_lamports) {
-        uint64_t slot;
-        tcn_chain_hash bh;
-        tcn_error err;
-        if (c->chain->latest(c->chain->ctx, &slot, &bh, &err) != TCN_OK)
-            return;
-        observe(c, m, v, &nonce, slot, bal);
+        observe(c, m, v, &nonce, slot, bal); /* apply refuses a slot that went back */
         return;
     }
     for (size_t i = 0; i < v->n_payouts; i++) {
@@ -367,6 +387,10 @@ int tcn_exec_step(tcn_exec *x, const tcn_state *st, uint64_t term, uint64_t now_
 {
     if (!tcn_state_has_genesis(st))
         return TCN_OK;
+    /* Never stamp a time the state has already passed (apply would use the
+     * state's time anyway: tcn_state_check_payout). */
+    if (now_ms < tcn_state_now_ms(st))
+        now_ms = tcn_state_now_ms(st);
     uint64_t n = tcn_state_swap_count(st);
     TCN_GUARD(grow(x, n));
     if (term != x->term) {

@@ -54,17 +54,33 @@ typedef struct tcn_exec_account {
 } tcn_exec_account;
 
 /* The chain, as the executor sees it. Every call may fail (TCN_ERR_IO and
- * friends): the executor then leaves that swap for a later step. */
+ * friends): the executor then leaves that swap for a later step.
+ *
+ * The contract an implementation must keep (an RPC client: the same node
+ * for a whole step, or minContextSlot on every call), because exactly-once
+ * rests on it:
+ * - accounts: all n accounts as of ONE slot (getMultipleAccounts), and that
+ *   slot (the answer's context slot) in *slot;
+ * - status: the signature's fate as known at a slot no older than min_slot
+ *   (getSignatureStatuses with minContextSlot = min_slot and transaction
+ *   history searched); TCN_ERR_BUSY when the node is behind min_slot. The
+ *   executor decides that payout bytes can never land (DROPPED) only from a
+ *   status at least as new as the read that showed the nonce moved: a
+ *   lagging status answer would otherwise make a landed payout look lost,
+ *   and it would be paid again.
+ * Commitment: the same level for every call (the daemon uses finalized). */
 typedef struct tcn_exec_chain {
     void *ctx;
-    /* getSlot + getLatestBlockhash */
+    /* getSlot + getLatestBlockhash (for transactions that use a recent blockhash) */
     int (*latest)(void *ctx, uint64_t *slot, tcn_chain_hash *blockhash, tcn_error *err);
-    /* getAccountInfo (exists false for an account that does not exist) */
-    int (*account)(void *ctx, const tcn_chain_pubkey *pk, tcn_exec_account *out, tcn_error *err);
+    /* getMultipleAccounts (exists false for an account that does not exist) */
+    int (*accounts)(void *ctx, const tcn_chain_pubkey *pks, size_t n, tcn_exec_account *out, uint64_t *slot,
+                    tcn_error *err);
     /* sendTransaction: fire and forget; the fate is learned from status */
     int (*send)(void *ctx, const uint8_t *tx, size_t len, tcn_error *err);
-    /* getSignatureStatuses for one signature */
-    int (*status)(void *ctx, const tcn_chain_signature *sig, tcn_chain_sig_status *out, tcn_error *err);
+    /* getSignatureStatuses for one signature, as of min_slot or later */
+    int (*status)(void *ctx, const tcn_chain_signature *sig, uint64_t min_slot, tcn_chain_sig_status *out,
+                  tcn_error *err);
 } tcn_exec_chain;
 
 /* Proposes a command to the log (the leader's tcn_raft_propose). A refusal

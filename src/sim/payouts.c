@@ -309,27 +309,40 @@ static int port_latest(void *ctx, uint64_t *slot, tcn_chain_hash *bh, tcn_error 
     return TCN_OK;
 }
 
-static int port_account(void *ctx, const tcn_chain_pubkey *pk, tcn_exec_account *out, tcn_error *err)
+static void read_one(const tcn_chain_model *chain, const tcn_chain_pubkey *pk, tcn_exec_account *out)
 {
-    port_ctx *c = ctx;
-    if (c->s->pay.chain_down[c->slot])
-        return tcn_err_set(err, TCN_ERR_IO, "simulated: the chain is unreachable");
     memset(out, 0, sizeof(*out));
     tcn_chain_account_view v;
-    if (!tcn_chain_model_get_account(c->s->pay.chain, pk, &v))
-        return TCN_OK;
+    if (!tcn_chain_model_get_account(chain, pk, &v))
+        return;
     out->exists = true;
     out->lamports = v.lamports;
     out->nonce_ok = tcn_chain_pubkey_eq(&v.owner, &tcn_chain_system_program_id) &&
                     tcn_chain_nonce_parse(v.data, v.data_len, true, &out->nonce, NULL) == TCN_OK;
-    return TCN_OK;
 }
 
-static int port_status(void *ctx, const tcn_chain_signature *sig, tcn_chain_sig_status *out, tcn_error *err)
+/* One model, so every answer is as of its current slot (the RPC contract of
+ * exec.h holds trivially; a lagging RPC is not simulated yet). */
+static int port_accounts(void *ctx, const tcn_chain_pubkey *pks, size_t n, tcn_exec_account *out, uint64_t *slot,
+                         tcn_error *err)
 {
     port_ctx *c = ctx;
     if (c->s->pay.chain_down[c->slot])
         return tcn_err_set(err, TCN_ERR_IO, "simulated: the chain is unreachable");
+    for (size_t i = 0; i < n; i++)
+        read_one(c->s->pay.chain, &pks[i], &out[i]);
+    *slot = tcn_chain_model_slot(c->s->pay.chain);
+    return TCN_OK;
+}
+
+static int port_status(void *ctx, const tcn_chain_signature *sig, uint64_t min_slot, tcn_chain_sig_status *out,
+                       tcn_error *err)
+{
+    port_ctx *c = ctx;
+    if (c->s->pay.chain_down[c->slot])
+        return tcn_err_set(err, TCN_ERR_IO, "simulated: the chain is unreachable");
+    if (tcn_chain_model_slot(c->s->pay.chain) < min_slot)
+        return tcn_err_set(err, TCN_ERR_BUSY, "simulated: behind slot %llu", (unsigned long long)min_slot);
     tcn_chain_model_signature_status(c->s->pay.chain, sig, out);
     return TCN_OK;
 }
@@ -676,7 +689,7 @@ static bool exec_ready(const sim *s, uint32_t slot)
 static void executors(sim *s)
 {
     static const tcn_exec_chain port = {
-        .latest = port_latest, .account = port_account, .send = port_send, .status = port_status};
+        .latest = port_latest, .accounts = port_accounts, .send = port_send, .status = port_status};
     for (uint32_t i = 0; i < s->n_machines && !s->violated; i++) {
         if (!exec_ready(s, i))
             continue;

@@ -126,6 +126,11 @@ int tcn_state_apply_payout_schedule(tcn_state *st, const tcn_cmd *c, uint64_t *i
 int tcn_state_check_payout(const tcn_state *st, uint64_t payout_id, uint64_t ts_ms, tcn_error *err)
 {
     TCN_ASSERT(st != NULL);
+    /* Time is the later of the proposer's clock and the state's: a leader
+     * whose clock lags (or was set back by its host) can neither pay after a
+     * deadline the state has already passed nor hold a due payout back. */
+    if (ts_ms < tcn_state_now_ms(st))
+        ts_ms = tcn_state_now_ms(st);
     const tcn_state_payout_rec *p = tcn_state_payout_get(st, payout_id);
     TCN_ENSURE(p != NULL, err, TCN_ERR_USAGE, "payout_id: %llu: no such payout", ULL(payout_id));
     const tcn_state_swap_rec *sw = tcn_state_swap_get(st, p->swap_id);
@@ -227,7 +232,8 @@ int tcn_state_apply_payout_intent(tcn_state *st, const tcn_cmd *c, uint64_t *id,
     sw->intent_nonce_value = pi->nonce_value;
     sw->intent_tx = want.p; /* ownership moves to the swap */
     sw->intent_tx_len = (uint16_t)want.len;
-    tcn_state_key_spend(tcn_state_key_get(st, sw->escrow_key_id), c->ts_ms, p->amount);
+    uint64_t t = c->ts_ms > tcn_state_now_ms(st) ? c->ts_ms : tcn_state_now_ms(st); /* as check_payout */
+    tcn_state_key_spend(tcn_state_key_get(st, sw->escrow_key_id), t, p->amount);
     return TCN_OK;
 }
 

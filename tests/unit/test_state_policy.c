@@ -223,7 +223,12 @@ static void test_check_payout_codes(void **state)
     assert_non_null(strstr(err.msg, "NEW"));
     h_open(&t, s, 10000000);
     assert_int_equal(tcn_state_check_payout(t.st, pid, H_T0, &err), TCN_OK);
-    assert_int_equal(tcn_state_check_payout(t.st, pid, H_T0 - 1, &err), TCN_ERR_BUSY);
+    /* A proposer's clock behind the state's counts as the state's time: due. */
+    assert_true(tcn_state_now_ms(t.st) >= H_T0);
+    assert_int_equal(tcn_state_check_payout(t.st, pid, H_T0 - 60000, &err), TCN_OK);
+    uint64_t later = h_schedule(&t, s, &d, 1000, tcn_state_now_ms(t.st) + 5000);
+    assert_int_equal(tcn_state_check_payout(t.st, later, tcn_state_now_ms(t.st), &err), TCN_ERR_BUSY);
+    assert_non_null(strstr(err.msg, "due at"));
     assert_int_equal(tcn_state_check_payout(t.st, pid, H_T0 + 30 * H_DAY_MS + 1, &err), TCN_ERR_POLICY);
     h_free(&t);
 }
