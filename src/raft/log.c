@@ -1,6 +1,8 @@
 /* The in-memory Raft log and its hash chain (one SHA-256 per entry, no malloc per entry). */
 #include "raft/log.h"
 
+#include "util/secmem.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,9 +34,13 @@ void tcn_raft_entry_hash(const uint8_t prev_hash[TCN_SHA256_LEN], uint64_t term,
 
 void tcn_raft_log_init(tcn_raft_log *l) { memset(l, 0, sizeof(*l)); }
 
+/* The arena holds commands, and commands may hold secrets (the state
+ * machine's seeds): every byte that leaves it is wiped. */
 void tcn_raft_log_free(tcn_raft_log *l)
 {
     free(l->slots);
+    if (l->arena != NULL)
+        tcn_wipe(l->arena, l->arena_cap);
     free(l->arena);
     memset(l, 0, sizeof(*l));
 }
@@ -99,7 +105,21 @@ int tcn_raft_log_reserve(tcn_raft_log *l, size_t n, size_t bytes)
     if (n > SIZE_MAX - l->n || bytes > SIZE_MAX - l->arena_len)
         return TCN_ERR_TOO_LARGE;
     TCN_GUARD(grow((void **)&l->slots, &l->cap, l->n + n, sizeof(tcn_raft_slot)));
-    return grow((void **)&l->arena, &l->arena_cap, l->arena_len + bytes, 1);
+    if (l->arena_len + bytes <= l->arena_cap)
+        return TCN_OK;
+    /* Not realloc: move, then wipe the old block (see tcn_raft_log_free). */
+    size_t old_cap = l->arena_cap;
+    uint8_t *old = l->arena, *fresh = NULL;
+    size_t cap = 0;
+    TCN_GUARD(grow((void **)&fresh, &cap, l->arena_len + bytes > old_cap ? l->arena_len + bytes : old_cap, 1));
+    if (old != NULL) {
+        memcpy(fresh, old, l->arena_len);
+        tcn_wipe(old, old_cap);
+        free(old);
+    }
+    l->arena = fresh;
+    l->arena_cap = cap;
+    return TCN_OK;
 }
 
 void tcn_raft_log_append_hashed(tcn_raft_log *l, uint64_t term, uint8_t type, const uint8_t *data, uint32_t len,
@@ -130,8 +150,11 @@ void tcn_raft_log_truncate_after(tcn_raft_log *l, uint64_t index)
 {
     TCN_ASSERT(index >= l->base_index && index <= tcn_raft_log_last(l));
     size_t keep = (size_t)(index - l->base_index);
-    if (keep < l->n)
-        l->arena_len = (size_t)l->slots[keep].off;
+    if (keep < l->n) {
+        size_t len = (size_t)l->slots[keep].off;
+        tcn_wipe(l->arena + len, l->arena_len - len);
+        l->arena_len = len;
+    }
     l->n = keep;
 }
 
@@ -153,6 +176,7 @@ void tcn_raft_log_compact(tcn_raft_log *l, uint64_t index)
         l->slots[i].off -= cut;
     if (l->arena_len > cut)
         memmove(l->arena, l->arena + cut, l->arena_len - cut);
+    tcn_wipe(l->arena + (l->arena_len - cut), cut); /* what the move left behind */
     l->arena_len -= cut;
     l->n = keep;
     l->base_index = index;
@@ -160,6 +184,8 @@ void tcn_raft_log_compact(tcn_raft_log *l, uint64_t index)
 
 void tcn_raft_log_reset(tcn_raft_log *l, uint64_t index, uint64_t term, const uint8_t hash[TCN_SHA256_LEN])
 {
+    if (l->arena != NULL)
+        tcn_wipe(l->arena, l->arena_len);
     l->n = 0;
     l->arena_len = 0;
     l->base_index = index;

@@ -133,10 +133,10 @@ void tcn_raft_destroy(tcn_raft *r)
         return;
     tcn_raft_log_free(&r->log);
     tcn_raft_confs_free(&r->confs);
-    tcn_buf_free(&r->snap.data);
+    tcn_buf_free_wipe(&r->snap.data); /* snapshots and commands hold the application's secrets */
     for (uint32_t i = 0; i < TCN_RAFT_SNAPSHOTS_RETAINED_MAX; i++)
-        tcn_buf_free(&r->snap_kept[i].data);
-    tcn_buf_free(&r->rx.data);
+        tcn_buf_free_wipe(&r->snap_kept[i].data);
+    tcn_buf_free_wipe(&r->rx.data);
     free(r->out);
     free(r->out_entries);
     free(r->apply);

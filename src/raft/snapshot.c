@@ -42,7 +42,7 @@ static uint64_t bytes_to_go(const tcn_raft *r, uint64_t index)
 
 static void drop(tcn_raft_snap *s)
 {
-    tcn_buf_free(&s->data);
+    tcn_buf_free_wipe(&s->data); /* snapshots hold the application's secrets */
     memset(s, 0, sizeof(*s));
 }
 
@@ -64,7 +64,7 @@ static void retire_latest(tcn_raft *r)
     tcn_raft_snap *old = &r->snap;
     uint64_t worst = old->have ? bytes_to_go(r, old->index) : UINT64_MAX;
     if (worst == UINT64_MAX) {
-        tcn_buf_free(&old->data);
+        tcn_buf_free_wipe(&old->data);
         return;
     }
     tcn_raft_snap *slot = NULL;
@@ -82,7 +82,7 @@ static void retire_latest(tcn_raft *r)
         }
     }
     if (slot == NULL) {
-        tcn_buf_free(&old->data); /* the least advanced itself */
+        tcn_buf_free_wipe(&old->data); /* the least advanced itself */
         return;
     }
     drop(slot);

@@ -18,9 +18,17 @@ int tcn_buf_reserve(tcn_buf *b, size_t extra)
             return TCN_ERR_TOO_LARGE;
         cap *= 2;
     }
-    uint8_t *p = realloc(b->p, cap);
+    /* Not realloc: it may leave the old bytes behind in freed memory, and
+     * buffers carry secrets (commands with seeds, state snapshots). Move
+     * them and wipe the old block. */
+    uint8_t *p = malloc(cap);
     if (p == NULL)
         return TCN_ERR_NOMEM;
+    if (b->p != NULL) {
+        memcpy(p, b->p, b->len);
+        sodium_memzero(b->p, b->cap);
+        free(b->p);
+    }
     b->p = p;
     b->cap = cap;
     return TCN_OK;

@@ -8,7 +8,8 @@
 #include "util/err.h"
 
 /* Owns its storage; tcn_buf_free releases it (tcn_buf_free_wipe wipes first,
- * for buffers that held secrets). A zeroed struct is an empty buffer. */
+ * for buffers that held secrets). Growing never leaves a copy behind: the old
+ * block is wiped before it is freed. A zeroed struct is an empty buffer. */
 typedef struct tcn_buf {
     uint8_t *p;
     size_t len;
