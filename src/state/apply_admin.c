@@ -123,7 +123,10 @@ int tcn_state_apply_key_import(tcn_state *st, const tcn_cmd *c, uint64_t *id, tc
 
 /* POLICY_SET (an operator, or the key's owner): replaces a key's policy. It
  * governs intents from then on; payouts already scheduled are checked
- * against it again when their intent is proposed. */
+ * against it again when their intent is proposed. The owner may only
+ * tighten it: a policy is there to bound what a stolen or misused client
+ * key can get paid, so the key's owner alone cannot lift it (an operator
+ * can). */
 int tcn_state_apply_policy_set(tcn_state *st, const tcn_cmd *c, uint64_t *id, tcn_error *err)
 {
     (void)id;
@@ -135,6 +138,12 @@ int tcn_state_apply_policy_set(tcn_state *st, const tcn_cmd *c, uint64_t *id, tc
     TCN_ENSURE(tcn_state_client_role(st, &c->actor) == TCN_ROLE_OPERATOR || tcn_chain_pubkey_eq(&c->actor, &k->owner),
                err, TCN_ERR_USAGE, "actor: neither an operator nor the owner of key %llu", (unsigned long long)key_id);
     TCN_GUARD(tcn_state_policy_validate(pol, err));
+    TCN_ENSURE(tcn_state_client_role(st, &c->actor) == TCN_ROLE_OPERATOR ||
+                   tcn_state_policy_within(pol, tcn_state_key_policy(k)),
+               err, TCN_ERR_POLICY,
+               "policy: the owner of key %llu may only tighten its policy (a destination, limit or window beyond "
+               "the current one needs an operator)",
+               (unsigned long long)key_id);
     tcn_policy *copy;
     if (tcn_state_policy_dup(pol, &copy) != TCN_OK)
         return TCN_ERR_NOMEM;

@@ -152,6 +152,8 @@ tcn_state_payout_rec *tcn_state_payout_get(const tcn_state *st, uint64_t id);
 const uint8_t *tcn_state_key_secret(const tcn_state *st, uint64_t key_id);
 const uint8_t *tcn_state_nonce_secret(const tcn_state *st, uint64_t swap_id);
 const tcn_policy *tcn_state_key_policy(const tcn_state_key_rec *k);
+/* policy.c: every payout tight allows, loose allows too. */
+bool tcn_state_policy_within(const tcn_policy *tight, const tcn_policy *loose);
 
 /* Room for one more key, swap or payout (so that commits cannot fail). */
 int tcn_state_reserve_key(tcn_state *st) TCN_MUST_CHECK;

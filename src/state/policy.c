@@ -62,6 +62,34 @@ bool tcn_state_policy_in_window(const tcn_policy *p, uint64_t ts_ms)
     return false;
 }
 
+/* Whether every payout `tight` allows, `loose` allows too: destinations a
+ * subset (no list = any destination), limits no higher (0 = no limit), every
+ * allowed minute of the day inside loose's windows. */
+bool tcn_state_policy_within(const tcn_policy *tight, const tcn_policy *loose)
+{
+    if (loose->n_destinations > 0) {
+        if (tight->n_destinations == 0)
+            return false;
+        for (unsigned i = 0; i < tight->n_destinations; i++) {
+            bool found = false;
+            for (unsigned k = 0; k < loose->n_destinations && !found; k++)
+                found = tcn_chain_pubkey_eq(&tight->destinations[i], &loose->destinations[k]);
+            if (!found)
+                return false;
+        }
+    }
+    if (loose->max_per_payout != 0 && (tight->max_per_payout == 0 || tight->max_per_payout > loose->max_per_payout))
+        return false;
+    if (loose->max_per_day != 0 && (tight->max_per_day == 0 || tight->max_per_day > loose->max_per_day))
+        return false;
+    for (uint64_t m = 0; m < TCN_STATE_MINUTES_PER_DAY; m++) {
+        uint64_t t = m * TCN_STATE_MS_PER_MINUTE;
+        if (tcn_state_policy_in_window(tight, t) && !tcn_state_policy_in_window(loose, t))
+            return false;
+    }
+    return true;
+}
+
 /* The per-day total keeps one day: the latest UTC day an intent counted in.
  * Leaders' clocks differ, so an intent may carry a ts_ms whose day is before
  * that one; it then counts against the later day (never under-counts: the

@@ -25,9 +25,10 @@ static uint64_t swap_with(h_t *t, const tcn_policy *p, uint64_t amount)
     return s;
 }
 
+/* As an operator: it may set any policy (the owner may only tighten). */
 static void set_policy(h_t *t, uint64_t key_id, const tcn_policy *p)
 {
-    tcn_cmd c = h_cmd(TCN_CMD_POLICY_SET, at(0, 0), &t->user);
+    tcn_cmd c = h_cmd(TCN_CMD_POLICY_SET, at(0, 0), &t->op);
     c.u.policy_set.key_id = key_id;
     c.u.policy_set.policy = *p;
     h_ok(t, &c);
@@ -207,6 +208,63 @@ static void test_windows(void **state)
     h_free(&t);
 }
 
+/* The key's owner may tighten its policy, never loosen it; an operator may
+ * do both. */
+static void test_owner_only_tightens(void **state)
+{
+    (void)state;
+    h_t t;
+    h_init(&t);
+    tcn_chain_pubkey d = h_pub(H_DEST), lp = h_pub(H_LP);
+    tcn_policy base = empty_policy();
+    base.n_destinations = 2;
+    base.destinations[0] = d;
+    base.destinations[1] = lp;
+    base.max_per_payout = 5000;
+    base.max_per_day = 20000;
+    base.n_windows = 1;
+    base.windows[0].start_min = 60;
+    base.windows[0].end_min = 600;
+    uint64_t s = h_swap(&t, 10000000, &base);
+    tcn_swap_view v;
+    assert_true(tcn_state_swap(t.st, s, &v));
+    uint64_t key = v.escrow_key_id;
+    tcn_policy p;
+    /* tighter: one destination, lower limits, a narrower window */
+    p = base;
+    p.n_destinations = 1;
+    p.max_per_payout = 4000;
+    p.max_per_day = 10000;
+    p.windows[0].start_min = 120;
+    p.windows[0].end_min = 300;
+    tcn_cmd c = h_cmd(TCN_CMD_POLICY_SET, at(0, 0), &t.user);
+    c.u.policy_set.key_id = key;
+    c.u.policy_set.policy = p;
+    h_ok(&t, &c);
+    /* each loosening, alone, refused for the owner */
+    tcn_policy tight = p;
+    for (int k = 0; k < 7; k++) {
+        p = tight;
+        switch (k) {
+        case 0: p.n_destinations = 2; break;           /* a destination more */
+        case 1: p.n_destinations = 0; break;           /* any destination */
+        case 2: p.max_per_payout = 4001; break;        /* a higher limit */
+        case 3: p.max_per_payout = 0; break;           /* no limit */
+        case 4: p.max_per_day = 0; break;
+        case 5: p.windows[0].end_min = 301; break;     /* a minute more */
+        default: p.n_windows = 0; break;               /* every minute */
+        }
+        c = h_cmd(TCN_CMD_POLICY_SET, at(0, 0), &t.user);
+        c.u.policy_set.key_id = key;
+        c.u.policy_set.policy = p;
+        h_refused(&t, &c, TCN_ERR_POLICY, "may only tighten");
+        /* an operator may */
+        set_policy(&t, key, &p);
+        set_policy(&t, key, &tight);
+    }
+    h_free(&t);
+}
+
 /* check_payout's refusals and their codes, directly. */
 static void test_check_payout_codes(void **state)
 {
@@ -238,6 +296,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_destinations),
         cmocka_unit_test(test_per_payout),
+        cmocka_unit_test(test_owner_only_tightens),
         cmocka_unit_test(test_per_day_across_midnight),
         cmocka_unit_test(test_windows),
         cmocka_unit_test(test_check_payout_codes),
