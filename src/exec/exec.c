@@ -26,6 +26,8 @@ typedef struct swap_mem {
     uint64_t next_send_ms;     /* when to (re)send the intent or the nonce creation */
     uint64_t sent_payout;      /* the intent whose bytes this leadership has sent */
     uint64_t mine;             /* the payout whose intent this leadership proposed */
+    uint64_t stuck_payout;     /* the intent the chain would not take ... */
+    uint64_t stuck_since_ms;   /* ... since then (as this leadership saw it) */
 } swap_mem;
 
 struct tcn_exec {
@@ -43,6 +45,7 @@ void tcn_exec_options_default(tcn_exec_options *o)
     memset(o, 0, sizeof(*o));
     o->resend_ms = 1000;
     o->proposal_timeout_ms = 2000;
+    o->cancel_after_ms = 10000;
 }
 
 int tcn_exec_new(const tcn_exec_options *o, tcn_exec **out)
@@ -312,7 +315,27 @@ static void swap_intent(ctx *c, swap_mem *m, const tcn_swap_view *v)
         outcome(c, m, v, TCN_PAYOUT_DROPPED, 0, &nonce.nonce.durable_nonce, escrow);
         return;
     }
-    /* Committed, not landed, still landable: (re)send the very same bytes. */
+    /* Committed, not landed, the nonce still at its value. Will the chain
+     * take the bytes? Not while the escrow cannot pay the fee and stay
+     * empty or rent exempt (the runtime's fee-payer check, before anything
+     * executes). */
+    uint64_t rent = tcn_chain_rent_minimum_balance(0);
+    bool refused = escrow < TCN_STATE_TX_FEE || (escrow > TCN_STATE_TX_FEE && escrow - TCN_STATE_TX_FEE < rent);
+    if (!refused) {
+        m->stuck_payout = 0;
+    } else if (m->stuck_payout != v->intent_payout_id) {
+        m->stuck_payout = v->intent_payout_id;
+        m->stuck_since_ms = c->now_ms;
+    } else if (c->now_ms - m->stuck_since_ms >= c->x->o.cancel_after_ms && c->now_ms >= m->next_send_ms) {
+        c->x->tx.len = 0;
+        if (tcn_state_sign_nonce_cancel(c->st, v->id, &v->intent_nonce_value, &c->x->tx, &err) != TCN_OK)
+            return;
+        send_tx(c, c->x->tx.p, c->x->tx.len);
+        c->x->stats.cancels++;
+        m->next_send_ms = c->now_ms + c->x->o.resend_ms;
+        return;
+    }
+    /* (Re)send the very same bytes. */
     if (m->sent_payout == v->intent_payout_id && c->now_ms < m->next_send_ms)
         return;
     send_tx(c, v->intent_tx, v->intent_tx_len);

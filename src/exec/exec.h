@@ -37,6 +37,15 @@
 #include "state/state.h"
 #include "util/err.h"
 
+/* An intent whose bytes the chain will not take — the escrow cannot pay the
+ * fee, or paying it would leave the fee payer rent-paying: drained by the
+ * holder of an imported key, or short after a failed payout burnt a fee —
+ * would stay open for ever, and the swap with it. After cancel_after_ms of
+ * that, the executor sends a nonce cancel (tcn_state_sign_nonce_cancel):
+ * bound to the intent's nonce value, it excludes the payout, and once it
+ * lands the intent ends DROPPED like any other, with a refund for what the
+ * escrow holds. */
+
 /* Bug switches for the simulator (tcn-sim --bug NAME): compiled in only
  * when TCN_EXEC_BUGS is defined (the simulator's copy), never in tcnd. */
 enum {
@@ -90,6 +99,7 @@ typedef int (*tcn_exec_propose_fn)(void *ctx, const uint8_t *cmd, size_t len);
 typedef struct tcn_exec_options {
     uint32_t resend_ms;           /* resend unconfirmed bytes (intents, nonce creations) this often */
     uint32_t proposal_timeout_ms; /* a proposal for a swap not applied by then is made again */
+    uint32_t cancel_after_ms;     /* an intent the chain will not take for this long is cancelled */
     uint32_t bugs;                /* TCN_EXEC_BUG_*; ignored unless compiled in */
 } tcn_exec_options;
 
@@ -105,6 +115,7 @@ typedef struct tcn_exec_stats {
     uint64_t sent;      /* transactions sent */
     uint64_t chain_errors;
     uint64_t held_rent; /* due payouts held: they would leave a new destination below the rent-exempt minimum */
+    uint64_t cancels;   /* nonce cancels sent for intents the chain will not take */
 } tcn_exec_stats;
 
 /* One pass over the swaps. Call it only on the leader, with the state it

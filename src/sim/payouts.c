@@ -387,6 +387,8 @@ static void check_release(sim *s, uint32_t slot, const uint8_t *b, size_t len)
         return; /* a nonce account's creation: a plain transaction, sending it twice is harmless */
     if (ix.kind != TCN_CHAIN_SYS_ADVANCE_NONCE_ACCOUNT)
         return;
+    if (m->n_instructions == 1)
+        return; /* a nonce cancel: moves the nonce, pays nobody (tcn_state_sign_nonce_cancel) */
     const tcn_chain_signature *sig = tcn_chain_tx_id(&tx);
     char h[17];
     hex8(sig->b, h);

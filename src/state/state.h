@@ -179,6 +179,14 @@ int tcn_state_sign_payout(const tcn_state *st, uint64_t payout_id, const tcn_cha
  * at most the fee has no refund: TCN_ERR_USAGE. */
 int tcn_state_sign_refund(const tcn_state *st, uint64_t swap_id, const tcn_chain_hash *nonce_value,
                           uint64_t escrow_lamports, tcn_buf *out, tcn_error *err) TCN_MUST_CHECK;
+/* nonce cancel: AdvanceNonceAccount(nonce, coordinator) alone, the
+ *   coordinator paying, bound to nonce_value. It and any payout or refund
+ *   bound to that value exclude each other; the executor lands it to retire
+ *   an intent whose bytes the chain will not take (the escrow cannot pay
+ *   the fee), so the payout can be reconsidered. Not a command: apply sees
+ *   its effect as a nonce that moved without the intent (DROPPED). */
+int tcn_state_sign_nonce_cancel(const tcn_state *st, uint64_t swap_id, const tcn_chain_hash *nonce_value,
+                                tcn_buf *out, tcn_error *err) TCN_MUST_CHECK;
 /* The balance a refund of this swap must empty when the escrow is observed
  * holding escrow_lamports: that balance once it is above 0; the swap amount
  * while the escrow has never been funded; 0 (no refund) once a funded escrow

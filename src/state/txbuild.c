@@ -110,6 +110,22 @@ int tcn_state_sign_refund(const tcn_state *st, uint64_t swap_id, const tcn_chain
     return nonce_transfer(st, swap_id, nonce_value, &sw->refund_to, escrow_lamports - TCN_STATE_TX_FEE, out, err);
 }
 
+/* AdvanceNonceAccount(nonce, coordinator) alone, the coordinator paying,
+ * bound to the nonce value: it lands only while the nonce still holds that
+ * value, so it and a payout bound to the same value exclude each other.
+ * Landing it retires an intent whose bytes can never land. */
+int tcn_state_sign_nonce_cancel(const tcn_state *st, uint64_t swap_id, const tcn_chain_hash *nonce_value,
+                                tcn_buf *out, tcn_error *err)
+{
+    TCN_GUARD(need_genesis(st, err));
+    const tcn_state_swap_rec *sw = tcn_state_swap_get(st, swap_id);
+    TCN_ENSURE(sw != NULL, err, TCN_ERR_USAGE, "state: swap %llu: no such swap", (unsigned long long)swap_id);
+    tcn_chain_ix ix;
+    tcn_chain_system_advance_nonce(&ix, &sw->nonce, &st->coordinator);
+    const signer signers[1] = {{&st->coordinator, st->root + TCN_STATE_ROOT_COORDINATOR}};
+    return build(&st->coordinator, nonce_value, &ix, 1, signers, 1, out, err);
+}
+
 /* Once the escrow is seen holding lamports, a refund empties exactly what it
  * holds; before it was ever funded, the user holds a refund of the full
  * amount (so the refund exists before the money moves); a funded escrow

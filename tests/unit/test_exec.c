@@ -578,6 +578,53 @@ static void test_lagging_status_is_not_dropped(void **state)
     world_free(&w);
 }
 
+/* The escrow is emptied behind the network's back after the intent
+ * committed (the holder of an imported escrow key can): the chain will
+ * never take the payout's bytes, and the swap would wait for ever. After
+ * cancel_after_ms the executor lands a nonce cancel, the intent ends
+ * DROPPED, and the swap is seen for what it is. */
+static void test_unlandable_intent_is_cancelled(void **state)
+{
+    (void)state;
+    world w;
+    world_init(&w);
+    tcn_exec *x;
+    assert_int_equal(tcn_exec_new(NULL, &x), TCN_OK);
+    open_and_fund(&w, x, 1);
+    schedule(&w, 1, 1200000, T0);
+    w.now += 10;
+    step(&w, x, 1);
+    assert_int_equal(commit(&w), 1);
+    tcn_swap_view v = swap(&w, 1);
+    assert_int_not_equal(v.intent_payout_id, 0);
+    assert_int_equal(tcn_chain_model_set_account(w.chain, &v.escrow, 0, NULL, NULL, 0, NULL), TCN_OK);
+    for (int i = 0; i < 3; i++) { /* resent, refused: not yet cancelled */
+        w.now += 3000;
+        step(&w, x, 1);
+        assert_int_equal(w.n_queue, 0);
+        assert_int_equal(deliver(&w), 0);
+        tcn_chain_model_advance_slot(w.chain);
+    }
+    assert_int_equal(tcn_exec_stats_of(x)->cancels, 0);
+    w.now += 5000; /* 11 s refused: past cancel_after_ms (10 s) */
+    step(&w, x, 1);
+    assert_int_equal(tcn_exec_stats_of(x)->cancels, 1);
+    assert_int_equal(deliver(&w), 1); /* the coordinator pays for it */
+    tcn_chain_model_advance_slot(w.chain);
+    w.now += 10;
+    step(&w, x, 1);
+    assert_int_equal(commit(&w), 1); /* DROPPED */
+    tcn_payout_view p;
+    assert_true(tcn_state_payout(w.st, 1, &p));
+    assert_int_equal(p.status, TCN_PAYOUT_SCHEDULED);
+    v = swap(&w, 1);
+    assert_int_equal(v.intent_payout_id, 0);
+    assert_int_equal(v.status, TCN_SWAP_CLOSED); /* funded, and seen empty */
+    assert_int_equal(tcn_chain_model_balance(w.chain, &w.lp), 0);
+    tcn_exec_free(x);
+    world_free(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -587,6 +634,7 @@ int main(void)
         cmocka_unit_test(test_chain_down),          cmocka_unit_test(test_rent_hold),
         cmocka_unit_test(test_payout_leaves_room_for_refund),
         cmocka_unit_test(test_lagging_status_is_not_dropped),
+        cmocka_unit_test(test_unlandable_intent_is_cancelled),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
