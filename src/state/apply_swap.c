@@ -72,6 +72,15 @@ int tcn_state_apply_swap_create(tcn_state *st, const tcn_cmd *c, uint64_t *id, t
                    "escrow_key_id: key %llu is not the actor's", (unsigned long long)sc->escrow_key_id);
         TCN_ENSURE(existing->swap_id == 0, err, TCN_ERR_BUSY, "escrow_key_id: key %llu is the escrow of open swap %llu",
                    (unsigned long long)sc->escrow_key_id, (unsigned long long)existing->swap_id);
+        /* One swap per escrow key, ever: transactions it signed for an
+         * earlier swap may still be valid (a refund bound to that swap's
+         * current nonce value, when its escrow was emptied behind the
+         * network's back) and would drain the new escrow. A linear scan:
+         * rare, and no state to keep in step. */
+        for (size_t i = 0; i < st->n_swaps; i++)
+            TCN_ENSURE(st->swaps[i].escrow_key_id != sc->escrow_key_id, err, TCN_ERR_USAGE,
+                       "escrow_key_id: key %llu was the escrow of swap %zu; an escrow key serves one swap",
+                       (unsigned long long)sc->escrow_key_id, i + 1);
     }
 
     /* Memory first (nothing mutates yet), then derive into scratch slots. */
