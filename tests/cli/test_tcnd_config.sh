@@ -9,36 +9,18 @@ tcn=$bin/tcn
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 pass=0; fail=0
 
-check() { # check WANT_RC NAME -- cmd...   (stdout kept in $tmp/out, stderr in $tmp/err)
-  local want=$1 name=$2; shift 3
-  "$@" >"$tmp/out" 2>"$tmp/err"; local rc=$?
-  if [ "$rc" -eq "$want" ]; then pass=$((pass+1)); else
-    fail=$((fail+1)); echo "FAIL: $name: exit $rc, want $want"; sed 's/^/  out: /' "$tmp/out" | head -5; sed 's/^/  err: /' "$tmp/err" | head -5; fi
-}
-jfield() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); v=d
-for k in sys.argv[2].split("."): v=v[k] if not isinstance(v,list) else v[int(k)]
-print(v if not isinstance(v,(list,dict)) else json.dumps(v))' "$tmp/out" "$1"; }
-expect_field() { # expect_field KEY VALUE NAME
-  local got; got=$(jfield "$1" 2>/dev/null)
-  if [ "$got" = "$2" ]; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL: $3: $1 = '$got', want '$2'"; fi
-}
-expect_grep() { # expect_grep FILE PATTERN NAME
-  if grep -qF -- "$2" "$1"; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL: $3: '$2' not in $(basename "$1")"; sed 's/^/  /' "$1" | head -3; fi
-}
-expect_empty() { # expect_empty FILE NAME
-  if [ ! -s "$1" ]; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL: $2: $(basename "$1") not empty"; head -3 "$1"; fi
-}
+. "$(dirname "$0")/lib.sh"
 
 # What tcnd did before --check-config still works.
 check 0 "no arguments" -- "$tcnd"
-expect_grep "$tmp/out" "tcnd " "version line"
+expect_grep_f "$tmp/out" "tcnd " "version line"
 check 0 "--version" -- "$tcnd" --version
-expect_grep "$tmp/out" "tcnd " "version line"
+expect_grep_f "$tmp/out" "tcnd " "version line"
 check 0 "--measurement" -- "$tcnd" --measurement
 m=$(cat "$tmp/out")
 [[ $m =~ ^[0-9a-f]{96}$ ]] && pass=$((pass+1)) || { fail=$((fail+1)); echo "FAIL: measurement '$m'"; }
 check 0 "--help" -- "$tcnd" --help
-expect_grep "$tmp/out" "--check-config" "help names --check-config"
+expect_grep_f "$tmp/out" "--check-config" "help names --check-config"
 
 # Defaults: only what has no default is given.
 check 0 "defaults" -- "$tcnd" --check-config --tee gramine --bootstrap-expect 1
@@ -105,40 +87,40 @@ expect_field policy.tee '["sim"]' "sim: policy tee"
 expect_field policy.sim_platform_keys.0 "$pk" "sim: platform public key accepted"
 if grep -q -- "$seed" "$tmp/out" "$tmp/err"; then fail=$((fail+1)); echo "FAIL: the sim key's seed was printed"; else pass=$((pass+1)); fi
 check 2 "sim without key" -- "$tcnd" --check-config --tee sim --bootstrap-expect 1
-expect_grep "$tmp/err" "config: sim_platform_key: required with tee sim" "sim: key required"
+expect_grep_f "$tmp/err" "config: sim_platform_key: required with tee sim" "sim: key required"
 check 2 "sim key missing" -- "$tcnd" --check-config --tee sim --sim-platform-key "$tmp/none.json" --bootstrap-expect 1
-expect_grep "$tmp/err" "config: sim_platform_key: " "sim: missing key file named"
+expect_grep_f "$tmp/err" "config: sim_platform_key: " "sim: missing key file named"
 
 # Refusals: exit 2, one precise line on stderr, nothing on stdout.
 check 2 "no tee" -- "$tcnd" --check-config
-expect_grep "$tmp/err" "tcnd: config: tee: required" "tee required"
+expect_grep_f "$tmp/err" "tcnd: config: tee: required" "tee required"
 expect_empty "$tmp/out" "refusal: stdout empty"
 check 2 "heartbeat 0" -- "$tcnd" --check-config --tee nitro --bootstrap-expect 1 --heartbeat-ms 0
-expect_grep "$tmp/err" "tcnd: config: --heartbeat-ms: 0 is below the minimum 5" "flag range"
+expect_grep_f "$tmp/err" "tcnd: config: --heartbeat-ms: 0 is below the minimum 5" "flag range"
 check 2 "election below 5 heartbeats" -- "$tcnd" --check-config --tee nitro --bootstrap-expect 1 --heartbeat-ms 300
-expect_grep "$tmp/err" "config: election_timeout_ms: 1000 is below 5 times heartbeat_ms (1500)" "cross-field"
+expect_grep_f "$tmp/err" "config: election_timeout_ms: 1000 is below 5 times heartbeat_ms (1500)" "cross-field"
 printf '{"tee":"nitro","bootstrap_expect":1,"heartbeat_ms":0}' >"$tmp/b.json"
 check 2 "file range" -- "$tcnd" --check-config --config "$tmp/b.json"
-expect_grep "$tmp/err" "tcnd: config: heartbeat_ms: 0 is below the minimum 5" "file range"
+expect_grep_f "$tmp/err" "tcnd: config: heartbeat_ms: 0 is below the minimum 5" "file range"
 printf '{"tee":"nitro","colour":"red"}' >"$tmp/c.json"
 check 2 "unknown field" -- "$tcnd" --check-config --config "$tmp/c.json"
-expect_grep "$tmp/err" "config: unknown field 'colour'" "unknown field named"
+expect_grep_f "$tmp/err" "config: unknown field 'colour'" "unknown field named"
 printf '{"tee":"nitro",' >"$tmp/d.json"
 check 2 "bad JSON" -- "$tcnd" --check-config --config "$tmp/d.json"
-expect_grep "$tmp/err" "config: line 1" "JSON error located"
+expect_grep_f "$tmp/err" "config: line 1" "JSON error located"
 check 2 "missing file" -- "$tcnd" --check-config --config "$tmp/none.json"
-expect_grep "$tmp/err" "none.json" "missing file named"
+expect_grep_f "$tmp/err" "none.json" "missing file named"
 check 2 "listen on a name" -- "$tcnd" --check-config --tee nitro --bootstrap-expect 1 --listen-peer localhost:7400
-expect_grep "$tmp/err" "host names are not allowed here" "listen address must be an IP"
+expect_grep_f "$tmp/err" "host names are not allowed here" "listen address must be an IP"
 check 2 "unknown option" -- "$tcnd" --check-config --colour red
-expect_grep "$tmp/err" "unknown option '--colour'" "unknown option named"
-expect_grep "$tmp/err" "usage:" "usage shown"
+expect_grep_f "$tmp/err" "unknown option '--colour'" "unknown option named"
+expect_grep_f "$tmp/err" "usage:" "usage shown"
 check 2 "missing value" -- "$tcnd" --check-config --tee
-expect_grep "$tmp/err" "option --tee needs a value" "missing value"
+expect_grep_f "$tmp/err" "option --tee needs a value" "missing value"
 check 2 "flag twice" -- "$tcnd" --check-config --tee nitro --tee gramine
-expect_grep "$tmp/err" "option --tee given twice" "flag twice"
+expect_grep_f "$tmp/err" "option --tee given twice" "flag twice"
 check 2 "no --check-config" -- "$tcnd" --tee nitro
-expect_grep "$tmp/err" "not implemented" "daemon not yet there"
+expect_grep_f "$tmp/err" "not implemented" "daemon not yet there"
 
 # Garbage never crashes: every file is refused with exit 2.
 for i in 1 2 3 4 5 6 7 8; do

@@ -8,22 +8,7 @@ testdata=${TCN_TESTDATA:-${TCN_TESTDATA_DEFAULT:-}}
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 pass=0; fail=0
 
-check() { # check WANT_RC NAME -- cmd...   (stdout kept in $tmp/out, stderr in $tmp/err)
-  local want=$1 name=$2; shift 3
-  "$@" >"$tmp/out" 2>"$tmp/err"; local rc=$?
-  if [ "$rc" -eq "$want" ]; then pass=$((pass+1)); else
-    fail=$((fail+1)); echo "FAIL: $name: exit $rc, want $want"; sed 's/^/  out: /' "$tmp/out" | head -5; sed 's/^/  err: /' "$tmp/err" | head -5; fi
-}
-jfield() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); v=d
-for k in sys.argv[2].split("."): v=v[k] if not isinstance(v,list) else v[int(k)]
-print(v if not isinstance(v,(list,dict)) else json.dumps(v))' "$tmp/out" "$1"; }
-expect_field() { # expect_field KEY VALUE NAME
-  local got; got=$(jfield "$1" 2>/dev/null)
-  if [ "$got" = "$2" ]; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL: $3: $1 = '$got', want '$2'"; fi
-}
-expect_grep() { # expect_grep FILE PATTERN NAME
-  if grep -q -- "$2" "$1"; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL: $3: '$2' not in $(basename "$1")"; sed 's/^/  /' "$1" | head -3; fi
-}
+. "$(dirname "$0")/lib.sh"
 
 # Usage errors exit 2.
 check 2 "no args" -- "$tcn"
