@@ -52,6 +52,7 @@ enum {
     TCN_EXEC_BUG_RELEASE_BEFORE_COMMIT = 1u << 0, /* send payout bytes when proposing the intent */
     TCN_EXEC_BUG_REFUND_BEFORE_LANDING = 1u << 1, /* commit outcome + refund as soon as the bytes are sent */
     TCN_EXEC_BUG_SKIP_RESUME = 1u << 2,           /* leave alone open intents of an earlier leader */
+    TCN_EXEC_BUG_TRUST_LAGGING_STATUS = 1u << 3,  /* decide DROPPED from a status of any age */
 };
 bool tcn_exec_bugs_compiled(void);
 

@@ -45,6 +45,7 @@
 #define SIM_PAY_COORDINATOR_FUNDS 1000000000000ull /* 1,000 SOL for nonce accounts and their fees */
 #define SIM_PAY_DEADLINE_MS (3600u * 1000u)
 #define SIM_PAY_TARGETED_CRASH_PCT 5u
+#define SIM_PAY_STATUS_LAG_SLOTS 3u /* how far behind the status node may be */
 #define SIM_PAY_PAYOUT_MIN 900000u /* above the rent-exempt minimum of an empty account (890,880) */
 
 static sim_pay *P(sim *s) { return &s->pay; }
@@ -111,6 +112,9 @@ void pay_init(sim *s)
         break;
     case SIM_BUG_SKIP_RESUME:
         p->exec_bugs = TCN_EXEC_BUG_SKIP_RESUME;
+        break;
+    case SIM_BUG_TRUST_LAGGING_STATUS:
+        p->exec_bugs = TCN_EXEC_BUG_TRUST_LAGGING_STATUS;
         break;
     default:
         break;
@@ -321,8 +325,12 @@ static void read_one(const tcn_chain_model *chain, const tcn_chain_pubkey *pk, t
                     tcn_chain_nonce_parse(v.data, v.data_len, true, &out->nonce, NULL) == TCN_OK;
 }
 
-/* One model, so every answer is as of its current slot (the RPC contract of
- * exec.h holds trivially; a lagging RPC is not simulated yet). */
+/* Account answers are as of the model's current slot. Status answers come
+ * from a node that lags 0-3 slots behind (drawn per call): it knows only
+ * landings up to its slot and, as minContextSlot makes a real node do,
+ * refuses to answer for a slot it has not reached. That is the shape of the
+ * double payment exec.h's RPC contract prevents (a lagging "unknown" taken
+ * for "dropped"). */
 static int port_accounts(void *ctx, const tcn_chain_pubkey *pks, size_t n, tcn_exec_account *out, uint64_t *slot,
                          tcn_error *err)
 {
@@ -341,9 +349,15 @@ static int port_status(void *ctx, const tcn_chain_signature *sig, uint64_t min_s
     port_ctx *c = ctx;
     if (c->s->pay.chain_down[c->slot])
         return tcn_err_set(err, TCN_ERR_IO, "simulated: the chain is unreachable");
-    if (tcn_chain_model_slot(c->s->pay.chain) < min_slot)
-        return tcn_err_set(err, TCN_ERR_BUSY, "simulated: behind slot %llu", (unsigned long long)min_slot);
+    uint64_t now = tcn_chain_model_slot(c->s->pay.chain);
+    uint64_t lag = sim_rng_below(&c->s->rng_wl, SIM_PAY_STATUS_LAG_SLOTS + 1);
+    uint64_t at = now > lag ? now - lag : 0;
+    if (at < min_slot)
+        return tcn_err_set(err, TCN_ERR_BUSY, "simulated: status node at slot %llu, behind %llu", (unsigned long long)at,
+                           (unsigned long long)min_slot);
     tcn_chain_model_signature_status(c->s->pay.chain, sig, out);
+    if (out->state != TCN_CHAIN_SIG_UNKNOWN && out->slot > at)
+        memset(out, 0, sizeof(*out)); /* landed after what this node has seen */
     return TCN_OK;
 }
 

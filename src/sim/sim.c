@@ -51,6 +51,7 @@ static const struct {
     {"release_before_commit", SIM_BUG_RELEASE_BEFORE_COMMIT, 0, true},
     {"refund_before_landing", SIM_BUG_REFUND_BEFORE_LANDING, 0, true},
     {"skip_resume", SIM_BUG_SKIP_RESUME, 0, true},
+    {"trust_lagging_status", SIM_BUG_TRUST_LAGGING_STATUS, 0, true},
 };
 
 static bool bug_names_payouts(sim_bug b)
@@ -78,7 +79,7 @@ static void usage(FILE *out)
                  "  --bug NAME    a deliberately broken variant:");
     for (size_t i = 1; i < TCN_ARRAY_LEN(bug_names); i++)
         fprintf(out, "%s%s", i > 1 ? "," : " ", bug_names[i].name);
-    fprintf(out, " (release_before_commit, refund_before_landing, skip_resume need --workload payouts)");
+    fprintf(out, " (release_before_commit, refund_before_landing, skip_resume, trust_lagging_status need --workload payouts)");
     fprintf(out, "\n  --verbose     print every event and a digest of the whole trace\n"
                  "exit status: 0 passed, 1 violation, 2 usage, 3 wedged (see docs/SIMULATION.md)\n");
 }
@@ -539,8 +540,7 @@ int main(int argc, char **argv)
             usage(stderr);
             return 2;
         }
-    if ((opt.bug == SIM_BUG_RELEASE_BEFORE_COMMIT || opt.bug == SIM_BUG_REFUND_BEFORE_LANDING ||
-         opt.bug == SIM_BUG_SKIP_RESUME) && !tcn_exec_bugs_compiled()) {
+    if (bug_names_payouts(opt.bug) && !tcn_exec_bugs_compiled()) {
         fprintf(stderr, "tcn-sim: this build's executor has no bug switches\n");
         return 2;
     }

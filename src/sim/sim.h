@@ -86,6 +86,7 @@ typedef enum {
     SIM_BUG_RELEASE_BEFORE_COMMIT, /* payouts: the executor sends payout bytes before the intent commits */
     SIM_BUG_REFUND_BEFORE_LANDING, /* payouts: outcome and new refund committed without waiting for the landing */
     SIM_BUG_SKIP_RESUME,           /* payouts: a new leader leaves open intents of an earlier one alone */
+    SIM_BUG_TRUST_LAGGING_STATUS,  /* payouts: DROPPED decided from a status answer older than the nonce read */
 } sim_bug;
 
 typedef enum {
