@@ -282,6 +282,23 @@ static void open_and_fund(world *w, tcn_exec *x, uint64_t term)
     assert_int_equal(v.escrow_lamports, AMOUNT);
 }
 
+/* Most tests start the same way: a world with genesis, a leader's
+ * executor in term 1, and swap 1 open and funded. */
+static tcn_exec *world_start(world *w)
+{
+    world_init(w);
+    tcn_exec *x;
+    assert_int_equal(tcn_exec_new(NULL, &x), TCN_OK);
+    open_and_fund(w, x, 1);
+    return x;
+}
+
+static void world_end(world *w, tcn_exec *x)
+{
+    tcn_exec_free(x);
+    world_free(w);
+}
+
 /* The refund the state holds lands on the chain as it stands (simulated, nothing stored). */
 static bool refund_would_land(world *w, uint64_t id)
 {
@@ -299,10 +316,7 @@ static void test_payout_life(void **state)
 {
     (void)state;
     world w;
-    world_init(&w);
-    tcn_exec *x;
-    assert_int_equal(tcn_exec_new(NULL, &x), TCN_OK);
-    open_and_fund(&w, x, 1);
+    tcn_exec *x = world_start(&w);
     assert_true(refund_would_land(&w, 1));
     schedule(&w, 1, 1000000, T0 + 100);
     w.now = T0 + 50;
@@ -339,8 +353,7 @@ static void test_payout_life(void **state)
     /* Nothing more to do. */
     step(&w, x, 1);
     assert_int_equal(w.n_queue + w.sends, 0);
-    tcn_exec_free(x);
-    world_free(&w);
+    world_end(&w, x);
 }
 
 /* The leader dies at each point of the protocol; a new leader (a fresh
@@ -349,10 +362,7 @@ static void test_payout_life(void **state)
 static void crash_at(int point)
 {
     world w;
-    world_init(&w);
-    tcn_exec *x;
-    assert_int_equal(tcn_exec_new(NULL, &x), TCN_OK);
-    open_and_fund(&w, x, 1);
+    tcn_exec *x = world_start(&w);
     schedule(&w, 1, 1200000, T0);
     w.now += 10;
     step(&w, x, 1);
@@ -392,8 +402,7 @@ static void crash_at(int point)
     assert_int_equal(tcn_chain_model_balance(w.chain, &w.lp), 1200000); /* once, whatever happened */
     assert_true(refund_would_land(&w, 1));
     assert_int_equal(swap(&w, 1).intent_payout_id, 0);
-    tcn_exec_free(x);
-    world_free(&w);
+    world_end(&w, x);
 }
 
 static void test_crash_before_commit(void **state)
@@ -423,10 +432,7 @@ static void test_refund_beats_payout(void **state)
 {
     (void)state;
     world w;
-    world_init(&w);
-    tcn_exec *x;
-    assert_int_equal(tcn_exec_new(NULL, &x), TCN_OK);
-    open_and_fund(&w, x, 1);
+    tcn_exec *x = world_start(&w);
     tcn_swap_view v = swap(&w, 1);
     uint8_t refund[TCN_CHAIN_PACKET_BYTES_MAX];
     size_t refund_len = v.refund_len;
@@ -452,8 +458,7 @@ static void test_refund_beats_payout(void **state)
     step(&w, x, 1); /* closed: nothing more, ever */
     assert_int_equal(w.n_queue + w.sends, 0);
     assert_int_equal(deliver(&w), 0);
-    tcn_exec_free(x);
-    world_free(&w);
+    world_end(&w, x);
 }
 
 /* The chain unreachable: nothing proposed, nothing sent, no error; it
@@ -462,10 +467,7 @@ static void test_chain_down(void **state)
 {
     (void)state;
     world w;
-    world_init(&w);
-    tcn_exec *x;
-    assert_int_equal(tcn_exec_new(NULL, &x), TCN_OK);
-    open_and_fund(&w, x, 1);
+    tcn_exec *x = world_start(&w);
     schedule(&w, 1, 1200000, T0);
     w.chain_down = true;
     w.now += 10;
@@ -475,8 +477,7 @@ static void test_chain_down(void **state)
     w.chain_down = false;
     step(&w, x, 1);
     assert_int_equal(w.n_queue, 1);
-    tcn_exec_free(x);
-    world_free(&w);
+    world_end(&w, x);
 }
 
 /* A payout too small to make a new destination rent exempt would fail on
@@ -485,10 +486,7 @@ static void test_rent_hold(void **state)
 {
     (void)state;
     world w;
-    world_init(&w);
-    tcn_exec *x;
-    assert_int_equal(tcn_exec_new(NULL, &x), TCN_OK);
-    open_and_fund(&w, x, 1);
+    tcn_exec *x = world_start(&w);
     schedule(&w, 1, tcn_chain_rent_minimum_balance(0) - 1, T0);
     w.now += 10;
     step(&w, x, 1);
@@ -498,8 +496,7 @@ static void test_rent_hold(void **state)
     assert_int_equal(tcn_chain_model_airdrop(w.chain, &w.lp, tcn_chain_rent_minimum_balance(0), NULL), TCN_OK);
     step(&w, x, 1);
     assert_int_equal(w.n_queue, 1);
-    tcn_exec_free(x);
-    world_free(&w);
+    world_end(&w, x);
 }
 
 /* At the boundary: a payout that leaves exactly the rent-exempt minimum
@@ -510,10 +507,7 @@ static void test_payout_leaves_room_for_refund(void **state)
 {
     (void)state;
     world w;
-    world_init(&w);
-    tcn_exec *x;
-    assert_int_equal(tcn_exec_new(NULL, &x), TCN_OK);
-    open_and_fund(&w, x, 1);
+    tcn_exec *x = world_start(&w);
     uint64_t rest = tcn_chain_rent_minimum_balance(0) + TCN_STATE_TX_FEE;
     schedule(&w, 1, AMOUNT - TCN_STATE_TX_FEE - rest, T0);
     w.now += 10;
@@ -530,8 +524,7 @@ static void test_payout_leaves_room_for_refund(void **state)
     tcn_payout_view p;
     assert_true(tcn_state_payout(w.st, 1, &p));
     assert_int_equal(p.status, TCN_PAYOUT_PAID);
-    tcn_exec_free(x);
-    world_free(&w);
+    world_end(&w, x);
 }
 
 /* The status answers lag behind the account answers (another RPC node, or
@@ -543,10 +536,7 @@ static void test_lagging_status_is_not_dropped(void **state)
 {
     (void)state;
     world w;
-    world_init(&w);
-    tcn_exec *x;
-    assert_int_equal(tcn_exec_new(NULL, &x), TCN_OK);
-    open_and_fund(&w, x, 1);
+    tcn_exec *x = world_start(&w);
     schedule(&w, 1, 1200000, T0);
     w.now += 10;
     step(&w, x, 1);
@@ -574,8 +564,7 @@ static void test_lagging_status_is_not_dropped(void **state)
         deliver(&w);
     }
     assert_int_equal(tcn_chain_model_balance(w.chain, &w.lp), 1200000); /* once */
-    tcn_exec_free(x);
-    world_free(&w);
+    world_end(&w, x);
 }
 
 /* The escrow is emptied behind the network's back after the intent
@@ -587,10 +576,7 @@ static void test_unlandable_intent_is_cancelled(void **state)
 {
     (void)state;
     world w;
-    world_init(&w);
-    tcn_exec *x;
-    assert_int_equal(tcn_exec_new(NULL, &x), TCN_OK);
-    open_and_fund(&w, x, 1);
+    tcn_exec *x = world_start(&w);
     schedule(&w, 1, 1200000, T0);
     w.now += 10;
     step(&w, x, 1);
@@ -621,8 +607,7 @@ static void test_unlandable_intent_is_cancelled(void **state)
     assert_int_equal(v.intent_payout_id, 0);
     assert_int_equal(v.status, TCN_SWAP_CLOSED); /* funded, and seen empty */
     assert_int_equal(tcn_chain_model_balance(w.chain, &w.lp), 0);
-    tcn_exec_free(x);
-    world_free(&w);
+    world_end(&w, x);
 }
 
 int main(void)
