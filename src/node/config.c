@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "attest/sim.h"
+#include "chain/base58.h"
 #include "util/assert.h"
 #include "util/encoding.h"
 #include "util/file.h"
@@ -288,6 +289,7 @@ typedef enum {
     F_POLICY,
     F_LOG_LEVEL,
     F_DATA_DIR,
+    F_OPERATOR_KEY,
     F_REATTEST_INTERVAL_MS,
     F_EVIDENCE_MAX_AGE_MS,
 } field_id;
@@ -323,6 +325,7 @@ static const struct field fields[] = {
     {"policy", "--policy", F_POLICY, K_STRING, 0, 0},
     {"log_level", "--log-level", F_LOG_LEVEL, K_STRING, 0, 0},
     {"data_dir", "--data-dir", F_DATA_DIR, K_STRING, 0, 0},
+    {"operator_key", "--operator-key", F_OPERATOR_KEY, K_STRING, 0, 0},
     {"reattest_interval_ms", "--reattest-interval-ms", F_REATTEST_INTERVAL_MS, K_UINT,
      TCN_NODE_REATTEST_INTERVAL_MS_MIN, TCN_NODE_REATTEST_INTERVAL_MS_MAX},
     {"evidence_max_age_ms", "--evidence-max-age-ms", F_EVIDENCE_MAX_AGE_MS, K_UINT,
@@ -547,6 +550,16 @@ static int set_field(tcn_node_config *c, const struct field *f, const json_t *v,
     }
     case F_DATA_DIR:
         return get_path(v, label, c->data_dir, err);
+    case F_OPERATOR_KEY: {
+        TCN_GUARD(get_string(v, label, TCN_CHAIN_BASE58_PUBKEY_CHARS - 1, &s, &len, err));
+        tcn_chain_pubkey pk;
+        tcn_error e2;
+        TCN_ENSURE(tcn_chain_pubkey_from_base58(s, &pk, &e2) == TCN_OK, err, TCN_ERR_CONFIG,
+                   "config: %s: '%s' is not a base58 Ed25519 public key: %s", label, s, e2.msg);
+        c->operator_key = pk;
+        c->operator_key_set = true;
+        return TCN_OK;
+    }
     }
     return tcn_err_set(err, TCN_ERR_INTERNAL, "config: %s: no handler", label);
 }
@@ -953,6 +966,11 @@ json_t *tcn_node_config_to_json(const tcn_node_config *c)
     put(o, "log_level", json_string(log_level_names[c->log_level]), &ok);
     if (c->data_dir[0] != '\0')
         put(o, "data_dir", json_string(c->data_dir), &ok);
+    if (c->operator_key_set) {
+        char b58[TCN_CHAIN_BASE58_PUBKEY_CHARS];
+        tcn_chain_pubkey_to_base58(&c->operator_key, b58);
+        put(o, "operator_key", json_string(b58), &ok);
+    }
     put(o, "reattest_interval_ms", json_integer(c->reattest_interval_ms), &ok);
     put(o, "evidence_max_age_ms", json_integer(c->evidence_max_age_ms), &ok);
     if (!ok) {

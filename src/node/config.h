@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "attest/policy.h"
+#include "chain/types.h"
 #include "node/limits.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -86,6 +87,11 @@ typedef struct tcn_node_config {
      * in enclave memory and in other members' memory; this directory may
      * only hold what the host could see anyway (logs, public diagnostics). */
     char data_dir[TCN_NODE_PATH_CHARS_MAX + 1];
+    /* The first operator's Ed25519 public key: the node that creates the
+     * network (GENESIS) makes it the operator, who then registers clients.
+     * Only the bootstrapping nodes need it. */
+    bool operator_key_set;
+    tcn_chain_pubkey operator_key;
     uint32_t reattest_interval_ms;
     uint32_t evidence_max_age_ms;
     /* Which defaulted fields were given (their defaults depend on others). */

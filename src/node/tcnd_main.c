@@ -27,6 +27,7 @@ static const char usage_text[] =
     "  --heartbeat-ms N        --election-timeout-ms N    --replace-after-ms N\n"
     "  --chain-rpc URL         --tee sim|gramine|nitro    --sim-platform-key FILE\n"
     "  --policy FILE           --log-level LEVEL          --data-dir DIR\n"
+    "  --operator-key PUBKEY   (base58: the first operator, made so at genesis)\n"
     "  --reattest-interval-ms N                           --evidence-max-age-ms N\n"
     "exit: 0 success, 1 failed, 2 usage or configuration error\n";
 

@@ -259,6 +259,10 @@ static void test_json_refusals(void **state)
     refused("{\"join\":[\"h:1\",\"h:2\",\"h:3\",\"h:4\",\"h:5\",\"h:6\",\"h:7\",\"h:8\",\"h:9\",\"h:10\",\"h:11\","
             "\"h:12\",\"h:13\",\"h:14\",\"h:15\",\"h:16\",\"h:17\"]}",
             "config: join: 17 addresses, the maximum is 16");
+    refused("{\"operator_key\":\"0OIl\"}", "config: operator_key: '0OIl' is not a base58 Ed25519 public key: public key: base58: character 0 (0x30) "
+            "is not in the alphabet");
+    refused("{\"operator_key\":\"1111\"}", "config: operator_key: '1111' is not a base58 Ed25519 public key: public key: base58 decodes to 4 bytes, "
+            "want 32");
     refused("{\"chain_rpc\":\"ftp://x\"}", "config: chain_rpc: 'ftp://x': expected an http:// or https:// URL");
     refused("{\"chain_rpc\":\"HTTP://x\"}", "config: chain_rpc: 'HTTP://x': expected an http:// or https:// URL");
     refused("{\"chain_rpc\":\"http://u:p@h:1/\"}",
@@ -645,6 +649,8 @@ static void test_print_round_trip(void **state)
 {
     (void)state;
     round_trip("{\"tee\":\"gramine\",\"bootstrap_expect\":1}");
+    /* The System Program's id: a valid 32-byte key in base58. */
+    round_trip("{\"tee\":\"gramine\",\"bootstrap_expect\":1,\"operator_key\":\"11111111111111111111111111111111\"}");
     round_trip("{\"tee\":\"nitro\",\"join\":[\"Peer.Example:1\",\"[0::1]:2\"],\"name\":\"n\",\"standby\":true,"
                "\"data_dir\":\"/d\",\"log_level\":\"off\",\"evidence_max_age_ms\":200000,\"reattest_interval_ms\":"
                "100000,\"chain_rpc\":\"https://[::1]:8899/rpc?k=v%20w\"}");
