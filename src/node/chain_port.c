@@ -125,6 +125,12 @@ static uint64_t highest(tcn_chain_port *p)
     return s;
 }
 
+/* err may be NULL: the port still needs the words for its counters. */
+#define LOCAL_ERR(err)         \
+    tcn_error local_err_;      \
+    if ((err) == NULL)         \
+        (err) = &local_err_
+
 static tcn_chain_port *enter(void *ctx)
 {
     tcn_chain_port *p = ctx;
@@ -141,7 +147,8 @@ static int leave(tcn_chain_port *p, int rc, const tcn_error *err)
         if (rc == TCN_ERR_BUSY)
             p->st.busy++;
         /* the head of the message: the method and what failed come first */
-        snprintf(p->st.last_error, sizeof(p->st.last_error), "%.*s", (int)sizeof(p->st.last_error) - 1, err->msg);
+        snprintf(p->st.last_error, sizeof(p->st.last_error), "%.*s", (int)sizeof(p->st.last_error) - 1,
+                 err->msg);
         pthread_mutex_unlock(&p->mu);
     }
     atomic_flag_clear(&p->in_call);
@@ -237,6 +244,7 @@ static int do_latest(tcn_chain_port *p, uint64_t *slot, tcn_chain_hash *bh, tcn_
 
 static int port_latest(void *ctx, uint64_t *slot, tcn_chain_hash *bh, tcn_error *err)
 {
+    LOCAL_ERR(err);
     tcn_chain_port *p = enter(ctx);
     return leave(p, do_latest(p, slot, bh, err), err);
 }
@@ -322,6 +330,7 @@ static int do_accounts(tcn_chain_port *p, const tcn_chain_pubkey *pks, size_t n,
 static int port_accounts(void *ctx, const tcn_chain_pubkey *pks, size_t n, tcn_exec_account *out, uint64_t *slot,
                          tcn_error *err)
 {
+    LOCAL_ERR(err);
     tcn_chain_port *p = enter(ctx);
     return leave(p, do_accounts(p, pks, n, out, slot, err), err);
 }
@@ -352,6 +361,7 @@ static int do_send(tcn_chain_port *p, const uint8_t *tx, size_t len, tcn_error *
 
 static int port_send(void *ctx, const uint8_t *tx, size_t len, tcn_error *err)
 {
+    LOCAL_ERR(err);
     tcn_chain_port *p = enter(ctx);
     return leave(p, do_send(p, tx, len, err), err);
 }
@@ -409,6 +419,7 @@ static int do_status(tcn_chain_port *p, const tcn_chain_signature *sig, uint64_t
 static int port_status(void *ctx, const tcn_chain_signature *sig, uint64_t min_slot, tcn_chain_sig_status *out,
                        tcn_error *err)
 {
+    LOCAL_ERR(err);
     tcn_chain_port *p = enter(ctx);
     return leave(p, do_status(p, sig, min_slot, out, err), err);
 }

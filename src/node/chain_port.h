@@ -32,6 +32,10 @@
  * rpc http://host:8899: timeout: ..."); the URL's path and query (where
  * providers put API keys) are never shown.
  *
+ * The highest slot never goes down: a ledger restarted from slot 0 behind
+ * the same URL (tcn ledger keeps nothing) answers TCN_ERR_BUSY until a new
+ * port is made — as it should, since the state's accounts are gone too.
+ *
  * Threads: the calls block (libcurl), so the port runs on the daemon's
  * executor thread, never on the event loop. One thread at a time may call
  * the table's functions (a second concurrent caller is a programmer error

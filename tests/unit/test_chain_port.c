@@ -578,6 +578,11 @@ static void test_dead_server(void **state)
     tcn_chain_port_stats_get(p, &ps);
     assert_int_equal(ps.errors, 1);
     assert_null(strstr(ps.last_error, "SECRET"));
+    /* without an error struct: the same code, and the counters still get the words */
+    assert_int_equal(c.latest(c.ctx, &slot, &bh, NULL), TCN_ERR_IO);
+    tcn_chain_port_stats_get(p, &ps);
+    assert_int_equal(ps.errors, 2);
+    assert_non_null(strstr(ps.last_error, "chain: getSlot: rpc http://127.0.0.1:"));
     uint8_t junk[4] = {1, 2, 3, 4};
     assert_int_not_equal(c.send(c.ctx, junk, sizeof(junk), &err), TCN_OK); /* refused before anything is sent */
     assert_non_null(strstr(err.msg, "chain: sendTransaction: not a transaction"));
