@@ -1,6 +1,6 @@
 /* libFuzzer target: the JSON-RPC layer. The same bytes are read as an answer
- * by every client parser (getMultipleAccounts for 1 and 3 keys included) (refusals must say why; accepted answers must be
- * consistent) and served as a request by the chain model's server (which
+ * by every client parser, getMultipleAccounts for 1 and 3 keys included
+ * (refusals must say why; accepted answers must be consistent) and served as a request by the chain model's server (which
  * must always produce an answer). */
 #include <stddef.h>
 #include <stdint.h>

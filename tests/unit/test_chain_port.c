@@ -809,7 +809,8 @@ static void test_misbehaving_servers(void **state)
     fake_start(&f, FAKE_GARBAGE);
     tcn_chain_port *p = fake_port(&f, 2000, &c);
     expect(c.latest(c.ctx, &slot, &bh, &err), &err, TCN_ERR_MALFORMED, "chain: getSlot: rpc: not JSON");
-    expect(c.accounts(c.ctx, pks, 2, out, &slot, &err), &err, TCN_ERR_MALFORMED, "chain: getMultipleAccounts: rpc: not JSON");
+    expect(c.accounts(c.ctx, pks, 2, out, &slot, &err), &err, TCN_ERR_MALFORMED,
+           "chain: getMultipleAccounts: rpc: not JSON");
     expect(c.status(c.ctx, &sig, 0, &st, &err), &err, TCN_ERR_MALFORMED, "chain: getSignatureStatuses: rpc: not JSON");
     expect(c.send(c.ctx, tx, tx_len, &err), &err, TCN_ERR_MALFORMED, "chain: sendTransaction: rpc: not JSON");
     tcn_chain_port_free(p);

@@ -670,8 +670,8 @@ static void test_multiple_accounts_shapes(void **state)
     tcn_chain_rpc_account_free(&acc[0]);
 
     /* the node behind minContextSlot */
-    static const char behind[] = "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":-32016,\"message\":\"Minimum context slot has "
-                                 "not been reached\",\"data\":{\"contextSlot\":335501700}},\"id\":3}";
+    static const char behind[] = "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":-32016,\"message\":\"Minimum context "
+                                 "slot has not been reached\",\"data\":{\"contextSlot\":335501700}},\"id\":3}";
     assert_int_equal(tcn_chain_rpc_parse_get_multiple_accounts(behind, strlen(behind), 3, &slot, acc, 2, &re, &err),
                      TCN_OK);
     assert_true(re.present);
@@ -854,9 +854,8 @@ static void test_serve_new_params(void **state)
                         "maxRetries: negative");
     /* 101 keys */
     tcn_buf big = {0};
-    assert_int_equal(tcn_buf_append(&big, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"getMultipleAccounts\",\"params\":[[",
-                                    strlen("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"getMultipleAccounts\",\"params\":[[")),
-                     TCN_OK);
+    static const char head[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"getMultipleAccounts\",\"params\":[[";
+    assert_int_equal(tcn_buf_append(&big, head, strlen(head)), TCN_OK);
     for (int i = 0; i <= (int)TCN_CHAIN_RPC_ACCOUNTS_MAX; i++) {
         if (i > 0)
             assert_int_equal(tcn_buf_u8(&big, ','), TCN_OK);
