@@ -62,20 +62,7 @@ int tcn_chain_rpc_request_send_transaction(tcn_buf *out, uint64_t id, const uint
 
 int tcn_chain_rpc_request_get_signature_statuses(tcn_buf *out, uint64_t id, const tcn_chain_signature *sigs, size_t n)
 {
-    if (n == 0 || n > TCN_CHAIN_RPC_SIGNATURES_MAX)
-        return TCN_ERR_USAGE;
-    json_t *arr = json_array();
-    for (size_t i = 0; arr != NULL && i < n; i++) {
-        char b58[TCN_CHAIN_BASE58_SIGNATURE_CHARS];
-        tcn_chain_signature_to_base58(&sigs[i], b58);
-        if (json_array_append_new(arr, json_string(b58)) != 0) {
-            json_decref(arr);
-            arr = NULL;
-        }
-    }
-    if (arr == NULL)
-        return TCN_ERR_NOMEM;
-    return emit(out, id, "getSignatureStatuses", json_pack("[o,{s:b}]", arr, "searchTransactionHistory", 1));
+    return tcn_chain_rpc_request_get_signature_statuses_cfg(out, id, sigs, n, true, 0);
 }
 
 int tcn_chain_rpc_request_request_airdrop(tcn_buf *out, uint64_t id, const tcn_chain_pubkey *pk, uint64_t lamports)
@@ -95,6 +82,136 @@ int tcn_chain_rpc_request_get_latest_blockhash(tcn_buf *out, uint64_t id)
 int tcn_chain_rpc_request_get_slot(tcn_buf *out, uint64_t id)
 {
     return emit(out, id, "getSlot", json_pack("[{s:s}]", "commitment", "confirmed"));
+}
+
+static const char *const COMMITMENT_NAMES[] = {
+    [TCN_CHAIN_COMMITMENT_FINALIZED] = "finalized",
+    [TCN_CHAIN_COMMITMENT_CONFIRMED] = "confirmed",
+    [TCN_CHAIN_COMMITMENT_PROCESSED] = "processed",
+};
+
+const char *tcn_chain_commitment_name(tcn_chain_commitment c)
+{
+    if ((unsigned)c >= sizeof(COMMITMENT_NAMES) / sizeof(COMMITMENT_NAMES[0]))
+        return NULL;
+    return COMMITMENT_NAMES[c];
+}
+
+bool tcn_chain_commitment_from_name(const char *s, tcn_chain_commitment *out)
+{
+    for (size_t i = 0; s != NULL && i < sizeof(COMMITMENT_NAMES) / sizeof(COMMITMENT_NAMES[0]); i++)
+        if (strcmp(s, COMMITMENT_NAMES[i]) == 0) {
+            *out = (tcn_chain_commitment)i;
+            return true;
+        }
+    return false;
+}
+
+/* A config object with key_commitment = the read's level and, when set,
+ * minContextSlot; NULL when out of memory or the level is not one of ours. */
+static json_t *read_config(const tcn_chain_rpc_read *read, const char *key_commitment)
+{
+    static const tcn_chain_rpc_read zero;
+    if (read == NULL)
+        read = &zero;
+    const char *level = tcn_chain_commitment_name(read->commitment);
+    if (level == NULL || read->min_context_slot > INT64_MAX)
+        return NULL;
+    json_t *cfg = json_object();
+    if (cfg == NULL || json_object_set_new(cfg, key_commitment, json_string(level)) != 0 ||
+        (read->min_context_slot > 0 &&
+         json_object_set_new(cfg, "minContextSlot", json_integer((json_int_t)read->min_context_slot)) != 0)) {
+        json_decref(cfg);
+        return NULL;
+    }
+    return cfg;
+}
+
+static bool read_ok(const tcn_chain_rpc_read *read)
+{
+    return read == NULL || (tcn_chain_commitment_name(read->commitment) != NULL && read->min_context_slot <= INT64_MAX);
+}
+
+int tcn_chain_rpc_request_get_multiple_accounts(tcn_buf *out, uint64_t id, const tcn_chain_pubkey *pks, size_t n,
+                                                const tcn_chain_rpc_read *read)
+{
+    if (n == 0 || n > TCN_CHAIN_RPC_ACCOUNTS_MAX || !read_ok(read))
+        return TCN_ERR_USAGE;
+    json_t *arr = json_array();
+    for (size_t i = 0; arr != NULL && i < n; i++) {
+        char b58[TCN_CHAIN_BASE58_PUBKEY_CHARS];
+        tcn_chain_pubkey_to_base58(&pks[i], b58);
+        if (json_array_append_new(arr, json_string(b58)) != 0) {
+            json_decref(arr);
+            arr = NULL;
+        }
+    }
+    json_t *cfg = read_config(read, "commitment");
+    if (arr == NULL || cfg == NULL || json_object_set_new(cfg, "encoding", json_string("base64")) != 0) {
+        json_decref(arr);
+        json_decref(cfg);
+        return TCN_ERR_NOMEM;
+    }
+    return emit(out, id, "getMultipleAccounts", json_pack("[o,o]", arr, cfg));
+}
+
+int tcn_chain_rpc_request_get_slot_cfg(tcn_buf *out, uint64_t id, const tcn_chain_rpc_read *read)
+{
+    if (!read_ok(read))
+        return TCN_ERR_USAGE;
+    json_t *cfg = read_config(read, "commitment");
+    return emit(out, id, "getSlot", cfg ? json_pack("[o]", cfg) : NULL);
+}
+
+int tcn_chain_rpc_request_get_latest_blockhash_cfg(tcn_buf *out, uint64_t id, const tcn_chain_rpc_read *read)
+{
+    if (!read_ok(read))
+        return TCN_ERR_USAGE;
+    json_t *cfg = read_config(read, "commitment");
+    return emit(out, id, "getLatestBlockhash", cfg ? json_pack("[o]", cfg) : NULL);
+}
+
+int tcn_chain_rpc_request_get_signature_statuses_cfg(tcn_buf *out, uint64_t id, const tcn_chain_signature *sigs,
+                                                     size_t n, bool search_history, uint64_t min_context_slot)
+{
+    if (n == 0 || n > TCN_CHAIN_RPC_SIGNATURES_MAX || min_context_slot > INT64_MAX)
+        return TCN_ERR_USAGE;
+    json_t *arr = json_array();
+    for (size_t i = 0; arr != NULL && i < n; i++) {
+        char b58[TCN_CHAIN_BASE58_SIGNATURE_CHARS];
+        tcn_chain_signature_to_base58(&sigs[i], b58);
+        if (json_array_append_new(arr, json_string(b58)) != 0) {
+            json_decref(arr);
+            arr = NULL;
+        }
+    }
+    json_t *cfg = json_pack("{s:b}", "searchTransactionHistory", search_history);
+    if (arr == NULL || cfg == NULL ||
+        (min_context_slot > 0 &&
+         json_object_set_new(cfg, "minContextSlot", json_integer((json_int_t)min_context_slot)) != 0)) {
+        json_decref(arr);
+        json_decref(cfg);
+        return TCN_ERR_NOMEM;
+    }
+    return emit(out, id, "getSignatureStatuses", json_pack("[o,o]", arr, cfg));
+}
+
+int tcn_chain_rpc_request_send_transaction_cfg(tcn_buf *out, uint64_t id, const uint8_t *wire, size_t len,
+                                               bool skip_preflight, const tcn_chain_rpc_read *read)
+{
+    if (len > TCN_CHAIN_PACKET_BYTES_MAX)
+        return TCN_ERR_TOO_LARGE;
+    if (!read_ok(read))
+        return TCN_ERR_USAGE;
+    char b64[TCN_CHAIN_PACKET_BYTES_MAX * 4 / 3 + 8];
+    tcn_b64_encode(wire, len, b64, sizeof(b64));
+    json_t *cfg = read_config(read, "preflightCommitment");
+    if (cfg == NULL || json_object_set_new(cfg, "encoding", json_string("base64")) != 0 ||
+        json_object_set_new(cfg, "skipPreflight", json_boolean(skip_preflight)) != 0) {
+        json_decref(cfg);
+        return TCN_ERR_NOMEM;
+    }
+    return emit(out, id, "sendTransaction", json_pack("[s,o]", b64, cfg));
 }
 
 /* --- Answers ------------------------------------------------------------------- */
@@ -141,6 +258,13 @@ static int envelope(const char *json, size_t len, uint64_t id, const char *metho
             TCN_OK)
             return tcn_err_wrap(err, "%s", method);
         rpc_err->has_tx_err = true;
+    }
+    /* -32016 carries the node's slot (Agave MinContextSlotNotReachedErrorData) */
+    const json_t *cs = json_is_object(data) ? json_object_get(data, "contextSlot") : NULL;
+    if (cs != NULL) {
+        if (tcn_chain_rpc_json_u64(cs, &rpc_err->context_slot, "error.data.contextSlot", err) != TCN_OK)
+            return tcn_err_wrap(err, "%s", method);
+        rpc_err->has_context_slot = true;
     }
     return TCN_OK;
 }
@@ -195,38 +319,43 @@ void tcn_chain_rpc_account_free(tcn_chain_rpc_account *a)
     memset(a, 0, sizeof(*a));
 }
 
-static int parse_account(const json_t *v, tcn_chain_rpc_account *out, tcn_error *err)
+/* One account object at path ("result.value" or "result.value[3]") of method M. */
+static int parse_account(const json_t *v, const char *M, const char *path, tcn_chain_rpc_account *out,
+                         tcn_error *err)
 {
-    static const char M[] = "getAccountInfo";
-    TCN_ENSURE(json_is_object(v), err, TCN_ERR_MALFORMED, "%s: result.value: neither null nor an object", M);
-    TCN_GUARD(u64_at(v, "lamports", &out->lamports, M, "result.value.lamports", err));
-    TCN_GUARD(b58_at(json_object_get(v, "owner"), out->owner.b, TCN_CHAIN_PUBKEY_LEN, M, "result.value.owner", err));
+    char f[64];
+#define FIELD(name) (snprintf(f, sizeof(f), "%s.%s", path, name), f)
+    TCN_ENSURE(json_is_object(v), err, TCN_ERR_MALFORMED, "%s: %s: neither null nor an object", M, path);
+    TCN_GUARD(u64_at(v, "lamports", &out->lamports, M, FIELD("lamports"), err));
+    TCN_GUARD(b58_at(json_object_get(v, "owner"), out->owner.b, TCN_CHAIN_PUBKEY_LEN, M, FIELD("owner"), err));
     const json_t *ex = json_object_get(v, "executable");
-    TCN_ENSURE(json_is_boolean(ex), err, TCN_ERR_MALFORMED, "%s: result.value.executable: not a boolean", M);
+    TCN_ENSURE(json_is_boolean(ex), err, TCN_ERR_MALFORMED, "%s: %s.executable: not a boolean", M, path);
     out->executable = json_is_true(ex);
-    TCN_GUARD(u64_at(v, "rentEpoch", &out->rent_epoch, M, "result.value.rentEpoch", err));
+    TCN_GUARD(u64_at(v, "rentEpoch", &out->rent_epoch, M, FIELD("rentEpoch"), err));
+#undef FIELD
     const json_t *data = json_object_get(v, "data");
     TCN_ENSURE(json_is_array(data) && json_array_size(data) == 2 && json_is_string(json_array_get(data, 0)) &&
                    json_is_string(json_array_get(data, 1)),
-               err, TCN_ERR_MALFORMED, "%s: result.value.data: not [text, encoding]", M);
+               err, TCN_ERR_MALFORMED, "%s: %s.data: not [text, encoding]", M, path);
     TCN_ENSURE(strcmp(json_string_value(json_array_get(data, 1)), "base64") == 0, err, TCN_ERR_MALFORMED,
-               "%s: result.value.data[1]: encoding \"%s\", want base64", M, json_string_value(json_array_get(data, 1)));
+               "%s: %s.data[1]: encoding \"%s\", want base64", M, path, json_string_value(json_array_get(data, 1)));
     const char *b64 = json_string_value(json_array_get(data, 0));
     size_t n = strlen(b64);
     size_t cap = n / 4 * 3 + 3;
     TCN_ENSURE(cap <= (size_t)TCN_CHAIN_ACCOUNT_DATA_MAX + 3, err, TCN_ERR_TOO_LARGE,
-               "%s: result.value.data[0]: more than %u bytes", M, TCN_CHAIN_ACCOUNT_DATA_MAX);
+               "%s: %s.data[0]: more than %u bytes", M, path, TCN_CHAIN_ACCOUNT_DATA_MAX);
     if (n > 0) {
         out->data = malloc(cap);
         TCN_ENSURE(out->data != NULL, err, TCN_ERR_NOMEM, "%s: out of memory", M);
         if (tcn_b64_decode(b64, n, out->data, cap, &out->data_len, err) != TCN_OK)
-            return tcn_err_wrap(err, "%s: result.value.data[0]", M);
+            return tcn_err_wrap(err, "%s: %s.data[0]", M, path);
     }
     const json_t *space = json_object_get(v, "space"); /* newer servers: must agree when present */
     if (space != NULL) {
         uint64_t sp;
-        TCN_GUARD(u64_at(v, "space", &sp, M, "result.value.space", err));
-        TCN_ENSURE(sp == out->data_len, err, TCN_ERR_MALFORMED, "%s: result.value.space: %llu, data holds %zu", M,
+        snprintf(f, sizeof(f), "%s.space", path);
+        TCN_GUARD(u64_at(v, "space", &sp, M, f, err));
+        TCN_ENSURE(sp == out->data_len, err, TCN_ERR_MALFORMED, "%s: %s.space: %llu, data holds %zu", M, path,
                    (unsigned long long)sp, out->data_len);
     }
     out->exists = true;
@@ -241,9 +370,33 @@ int tcn_chain_rpc_parse_get_account_info(const char *json, size_t len, uint64_t 
     const json_t *v;
     rc_ = with_context(result_, "getAccountInfo", slot, &v, err);
     if (rc_ == TCN_OK && !json_is_null(v))
-        rc_ = parse_account(v, out, err);
+        rc_ = parse_account(v, "getAccountInfo", "result.value", out, err);
     if (rc_ != TCN_OK)
         tcn_chain_rpc_account_free(out);
+    PARSE_END()
+}
+
+int tcn_chain_rpc_parse_get_multiple_accounts(const char *json, size_t len, uint64_t id, uint64_t *slot,
+                                              tcn_chain_rpc_account *out, size_t n, tcn_chain_rpc_error *rpc_err,
+                                              tcn_error *err)
+{
+    static const char M[] = "getMultipleAccounts";
+    memset(out, 0, n * sizeof(*out));
+    PARSE_BEGIN(M)
+    const json_t *v;
+    rc_ = with_context(result_, M, slot, &v, err);
+    if (rc_ == TCN_OK && !(json_is_array(v) && json_array_size(v) == n))
+        rc_ = tcn_err_set(err, TCN_ERR_MALFORMED, "%s: result.value: not an array of %zu entries", M, n);
+    for (size_t i = 0; rc_ == TCN_OK && i < n; i++) {
+        const json_t *a = json_array_get(v, i);
+        char path[48];
+        snprintf(path, sizeof(path), "result.value[%zu]", i);
+        if (!json_is_null(a))
+            rc_ = parse_account(a, M, path, &out[i], err);
+    }
+    if (rc_ != TCN_OK)
+        for (size_t i = 0; i < n; i++)
+            tcn_chain_rpc_account_free(&out[i]);
     PARSE_END()
 }
 

@@ -18,6 +18,9 @@
 #define TCN_CHAIN_RPC_ANSWER_BYTES_MAX (16u << 20)
 /* getSignatureStatuses takes at most 256 signatures (Solana RPC docs). */
 #define TCN_CHAIN_RPC_SIGNATURES_MAX 256u
+/* getMultipleAccounts takes at most 100 public keys (Solana RPC docs,
+ * "getMultipleAccounts"; Agave MAX_MULTIPLE_ACCOUNTS). */
+#define TCN_CHAIN_RPC_ACCOUNTS_MAX 100u
 #define TCN_CHAIN_RPC_MESSAGE_MAX 256u
 
 /* JSON-RPC error codes used by Solana's RPC (Agave rpc_custom_error.rs) and JSON-RPC 2.0. */
@@ -27,6 +30,31 @@
 #define TCN_CHAIN_RPC_INVALID_PARAMS (-32602)
 #define TCN_CHAIN_RPC_PREFLIGHT_FAILURE (-32002)
 #define TCN_CHAIN_RPC_SIGNATURE_VERIFICATION_FAILURE (-32003)
+/* "Minimum context slot has not been reached" (Agave rpc_custom_error.rs
+ * MinContextSlotNotReached; error.data = {"contextSlot": the node's slot}):
+ * the node is behind the request's minContextSlot. */
+#define TCN_CHAIN_RPC_MIN_CONTEXT_SLOT_NOT_REACHED (-32016)
+
+/* Commitment levels (Solana docs "RPC" > "Configuring State Commitment").
+ * The zero value is finalized, the coordinator's level. */
+typedef enum {
+    TCN_CHAIN_COMMITMENT_FINALIZED = 0,
+    TCN_CHAIN_COMMITMENT_CONFIRMED,
+    TCN_CHAIN_COMMITMENT_PROCESSED,
+} tcn_chain_commitment;
+
+/* "finalized", "confirmed", "processed"; NULL for a value outside the enum. */
+const char *tcn_chain_commitment_name(tcn_chain_commitment c);
+/* The level named s (exactly those three names); false otherwise. */
+bool tcn_chain_commitment_from_name(const char *s, tcn_chain_commitment *out);
+
+/* How a read is to be evaluated: the commitment, and the lowest slot the
+ * answer may come from (minContextSlot; 0 = not sent). A zero struct is
+ * finalized without a minimum. */
+typedef struct tcn_chain_rpc_read {
+    tcn_chain_commitment commitment;
+    uint64_t min_context_slot;
+} tcn_chain_rpc_read;
 
 /* --- Requests: each appends one JSON-RPC 2.0 request object to out ------- */
 
@@ -43,6 +71,29 @@ int tcn_chain_rpc_request_request_airdrop(tcn_buf *out, uint64_t id, const tcn_c
 int tcn_chain_rpc_request_get_latest_blockhash(tcn_buf *out, uint64_t id) TCN_MUST_CHECK;
 int tcn_chain_rpc_request_get_slot(tcn_buf *out, uint64_t id) TCN_MUST_CHECK;
 
+/* The requests of the chain port (src/node/chain_port.h): the same methods
+ * with the read's commitment and minContextSlot (read NULL = a zero read).
+ * getMultipleAccounts: 1..TCN_CHAIN_RPC_ACCOUNTS_MAX keys, encoding base64
+ * (TCN_ERR_USAGE otherwise). */
+int tcn_chain_rpc_request_get_multiple_accounts(tcn_buf *out, uint64_t id, const tcn_chain_pubkey *pks, size_t n,
+                                                const tcn_chain_rpc_read *read) TCN_MUST_CHECK;
+int tcn_chain_rpc_request_get_slot_cfg(tcn_buf *out, uint64_t id, const tcn_chain_rpc_read *read) TCN_MUST_CHECK;
+int tcn_chain_rpc_request_get_latest_blockhash_cfg(tcn_buf *out, uint64_t id, const tcn_chain_rpc_read *read)
+    TCN_MUST_CHECK;
+/* getSignatureStatuses with {"searchTransactionHistory": search_history}
+ * and, when min_context_slot > 0, "minContextSlot". Solana's docs list only
+ * searchTransactionHistory for this method (an Agave node ignores the other
+ * key), so a client must also compare the answer's context slot itself;
+ * the model's server honours it. No commitment: Solana takes none here —
+ * each entry carries its confirmationStatus. */
+int tcn_chain_rpc_request_get_signature_statuses_cfg(tcn_buf *out, uint64_t id, const tcn_chain_signature *sigs,
+                                                     size_t n, bool search_history, uint64_t min_context_slot)
+    TCN_MUST_CHECK;
+/* sendTransaction with preflightCommitment = the read's commitment and its
+ * minContextSlot when set. */
+int tcn_chain_rpc_request_send_transaction_cfg(tcn_buf *out, uint64_t id, const uint8_t *wire, size_t len,
+                                               bool skip_preflight, const tcn_chain_rpc_read *read) TCN_MUST_CHECK;
+
 /* --- Answers -------------------------------------------------------------- */
 
 /* An answer that is a JSON-RPC error: the server understood and refused. */
@@ -52,6 +103,8 @@ typedef struct tcn_chain_rpc_error {
     char message[TCN_CHAIN_RPC_MESSAGE_MAX];
     bool has_tx_err; /* error.data.err: why a preflight failed */
     tcn_chain_tx_error tx_err;
+    bool has_context_slot; /* error.data.contextSlot: the node's slot (-32016) */
+    uint64_t context_slot;
 } tcn_chain_rpc_error;
 
 typedef struct tcn_chain_rpc_account {
@@ -82,6 +135,13 @@ int tcn_chain_rpc_parse_get_account_info(const char *json, size_t len, uint64_t 
                                          tcn_chain_rpc_account *out, tcn_chain_rpc_error *rpc_err, tcn_error *err)
     TCN_MUST_CHECK;
 void tcn_chain_rpc_account_free(tcn_chain_rpc_account *a);
+/* getMultipleAccounts: out holds n entries, one per key asked about, in
+ * order (exists false for a null entry); all as of *slot, the answer's
+ * context slot. On success free each entry with tcn_chain_rpc_account_free;
+ * on failure nothing is left allocated. */
+int tcn_chain_rpc_parse_get_multiple_accounts(const char *json, size_t len, uint64_t id, uint64_t *slot,
+                                              tcn_chain_rpc_account *out, size_t n, tcn_chain_rpc_error *rpc_err,
+                                              tcn_error *err) TCN_MUST_CHECK;
 int tcn_chain_rpc_parse_get_balance(const char *json, size_t len, uint64_t id, uint64_t *slot, uint64_t *lamports,
                                     tcn_chain_rpc_error *rpc_err, tcn_error *err) TCN_MUST_CHECK;
 int tcn_chain_rpc_parse_send_transaction(const char *json, size_t len, uint64_t id, tcn_chain_signature *sig,

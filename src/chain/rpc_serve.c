@@ -14,6 +14,7 @@
 #include "chain/limits.h"
 #include "chain/rpc.h"
 #include "chain/rpc_internal.h"
+#include "util/assert.h"
 #include "util/encoding.h"
 
 typedef struct call {
@@ -77,6 +78,54 @@ static int max_params(call *c, size_t n)
     return 0;
 }
 
+/* The configuration object holds only keys from allowed (a NULL-terminated
+ * list): a misspelt key would otherwise be ignored silently. */
+static int config_keys(call *c, const json_t *cfg, const char *const *allowed)
+{
+    const char *key;
+    const json_t *val;
+    if (cfg == NULL)
+        return 0;
+    json_object_foreach((json_t *)cfg, key, val) {
+        (void)val;
+        size_t i = 0;
+        while (allowed[i] != NULL && strcmp(allowed[i], key) != 0)
+            i++;
+        if (allowed[i] == NULL)
+            return refuse(c, TCN_CHAIN_RPC_INVALID_PARAMS, "Invalid params: configuration: unknown field `%.64s`", key);
+    }
+    return 0;
+}
+
+/* commitment_key (commitment, or preflightCommitment) and minContextSlot of
+ * a configuration. The model has a single commitment level — a slot is
+ * final as soon as it is processed, there are no forks — so every valid
+ * level reads the same state; the names are still checked. A
+ * minContextSlot above the model's slot is -32016, as Agave answers it. */
+static int read_config(call *c, const json_t *cfg, const char *commitment_key)
+{
+    if (cfg == NULL)
+        return 0;
+    const json_t *lv = json_object_get(cfg, commitment_key);
+    tcn_chain_commitment level;
+    if (lv != NULL && !(json_is_string(lv) && tcn_chain_commitment_from_name(json_string_value(lv), &level)))
+        return refuse(c, TCN_CHAIN_RPC_INVALID_PARAMS,
+                      "Invalid params: %s: expected processed, confirmed or finalized", commitment_key);
+    const json_t *mcs = json_object_get(cfg, "minContextSlot");
+    if (mcs != NULL) {
+        uint64_t min;
+        tcn_error e;
+        if (tcn_chain_rpc_json_u64(mcs, &min, "minContextSlot", &e) != TCN_OK)
+            return refuse(c, TCN_CHAIN_RPC_INVALID_PARAMS, "Invalid params: %s", e.msg);
+        uint64_t slot = tcn_chain_model_slot(c->m);
+        if (slot < min) {
+            c->data = json_pack("{s:I}", "contextSlot", (json_int_t)slot);
+            return refuse(c, TCN_CHAIN_RPC_MIN_CONTEXT_SLOT_NOT_REACHED, "Minimum context slot has not been reached");
+        }
+    }
+    return 0;
+}
+
 static json_t *context(const call *c, json_t *value)
 {
     return json_pack("{s:{s:I,s:s},s:o}", "context", "slot", (json_int_t)tcn_chain_model_slot(c->m), "apiVersion",
@@ -93,55 +142,126 @@ static char *b58_dup(const uint8_t *p, size_t n)
 
 /* --- Methods -------------------------------------------------------------- */
 
+/* The encoding asked for: base64 or base58 (Solana's default). */
+static int param_encoding(call *c, const json_t *cfg, const char **enc)
+{
+    *enc = "base58";
+    const json_t *e = cfg ? json_object_get(cfg, "encoding") : NULL;
+    if (e != NULL)
+        *enc = json_is_string(e) ? json_string_value(e) : "";
+    if (strcmp(*enc, "base64") != 0 && strcmp(*enc, "base58") != 0)
+        return refuse(c, TCN_CHAIN_RPC_INVALID_PARAMS, "Invalid params: encoding: base64 or base58 only");
+    return 0;
+}
+
+/* An account as getAccountInfo and getMultipleAccounts show it; *out NULL
+ * (and 0 returned) when out of memory. */
+static int account_json(call *c, const tcn_chain_account_view *v, const char *enc, json_t **out)
+{
+    char *text;
+    *out = NULL;
+    if (strcmp(enc, "base64") == 0) {
+        size_t n = tcn_b64_encoded_len(v->data_len);
+        text = malloc(n);
+        if (text != NULL)
+            tcn_b64_encode(v->data, v->data_len, text, n);
+    } else {
+        if (v->data_len > 128) /* Agave: base58 only for data of at most 128 bytes */
+            return refuse(c, TCN_CHAIN_RPC_INVALID_REQUEST, "Encoded binary (base 58) data should be less than 128 bytes, please use Base64 encoding.");
+        text = malloc(TCN_CHAIN_BASE58_CHARS_MAX + 64);
+        if (text != NULL && tcn_chain_base58_encode(v->data, v->data_len, text, TCN_CHAIN_BASE58_CHARS_MAX + 64) != TCN_OK)
+            text[0] = '\0';
+    }
+    char owner[TCN_CHAIN_BASE58_PUBKEY_CHARS];
+    tcn_chain_pubkey_to_base58(&v->owner, owner);
+    /* rentEpoch: Solana reports u64::MAX for rent-exempt accounts; the model
+     * has no epochs and reports 0. */
+    *out = text == NULL ? NULL
+                        : json_pack("{s:[s,s],s:b,s:I,s:s,s:I,s:I}", "data", text, enc, "executable", v->executable,
+                                    "lamports", (json_int_t)v->lamports, "owner", owner, "rentEpoch", (json_int_t)0,
+                                    "space", (json_int_t)v->data_len);
+    free(text);
+    return 0;
+}
+
+/* Solana's RpcAccountInfoConfig; dataSlice is not served (refused, never ignored). */
+static const char *const ACCOUNT_CONFIG_KEYS[] = {"encoding", "commitment", "minContextSlot", NULL};
+
 static int get_account_info(call *c)
 {
     tcn_chain_pubkey pk;
     const json_t *cfg;
-    if (max_params(c, 2) || param_pubkey(c, 0, &pk) || param_config(c, 1, &cfg))
+    const char *enc;
+    if (max_params(c, 2) || param_pubkey(c, 0, &pk) || param_config(c, 1, &cfg) ||
+        config_keys(c, cfg, ACCOUNT_CONFIG_KEYS) || param_encoding(c, cfg, &enc) ||
+        read_config(c, cfg, "commitment"))
         return -1;
-    const char *enc = "base58"; /* Solana's default */
-    if (cfg != NULL && json_object_get(cfg, "encoding") != NULL) {
-        const json_t *e = json_object_get(cfg, "encoding");
-        enc = json_is_string(e) ? json_string_value(e) : "";
-    }
-    if (strcmp(enc, "base64") != 0 && strcmp(enc, "base58") != 0)
-        return refuse(c, TCN_CHAIN_RPC_INVALID_PARAMS, "Invalid params: encoding: base64 or base58 only");
     tcn_chain_account_view v;
     if (!tcn_chain_model_get_account(c->m, &pk, &v)) {
         c->result = context(c, json_null());
         return 0;
     }
-    char *text;
-    if (strcmp(enc, "base64") == 0) {
-        size_t n = tcn_b64_encoded_len(v.data_len);
-        text = malloc(n);
-        if (text != NULL)
-            tcn_b64_encode(v.data, v.data_len, text, n);
-    } else {
-        if (v.data_len > 128) /* Agave: base58 only for data of at most 128 bytes */
-            return refuse(c, TCN_CHAIN_RPC_INVALID_REQUEST, "Encoded binary (base 58) data should be less than 128 bytes, please use Base64 encoding.");
-        text = malloc(TCN_CHAIN_BASE58_CHARS_MAX + 64);
-        if (text != NULL && tcn_chain_base58_encode(v.data, v.data_len, text, TCN_CHAIN_BASE58_CHARS_MAX + 64) != TCN_OK)
-            text[0] = '\0';
-    }
-    char owner[TCN_CHAIN_BASE58_PUBKEY_CHARS];
-    tcn_chain_pubkey_to_base58(&v.owner, owner);
-    /* rentEpoch: Solana reports u64::MAX for rent-exempt accounts; the model
-     * has no epochs and reports 0. */
-    json_t *value = text == NULL ? NULL
-                                 : json_pack("{s:[s,s],s:b,s:I,s:s,s:I,s:I}", "data", text, enc, "executable",
-                                             v.executable, "lamports", (json_int_t)v.lamports, "owner", owner,
-                                             "rentEpoch", (json_int_t)0, "space", (json_int_t)v.data_len);
-    free(text);
+    json_t *value;
+    if (account_json(c, &v, enc, &value))
+        return -1;
     c->result = value ? context(c, value) : NULL;
     return 0;
 }
+
+/* getMultipleAccounts: up to 100 keys, every account read in the same slot
+ * (the model answers one request at a time: nothing moves in between). */
+static int get_multiple_accounts(call *c)
+{
+    const json_t *cfg;
+    const char *enc;
+    if (max_params(c, 2) || param_config(c, 1, &cfg) || config_keys(c, cfg, ACCOUNT_CONFIG_KEYS) ||
+        param_encoding(c, cfg, &enc) || read_config(c, cfg, "commitment"))
+        return -1;
+    const json_t *keys = json_array_get(c->params, 0);
+    if (!json_is_array(keys))
+        return refuse(c, TCN_CHAIN_RPC_INVALID_PARAMS, "Invalid params: pubkeys: expected an array");
+    if (json_array_size(keys) > TCN_CHAIN_RPC_ACCOUNTS_MAX)
+        return refuse(c, TCN_CHAIN_RPC_INVALID_PARAMS, "Too many inputs provided; max %u", TCN_CHAIN_RPC_ACCOUNTS_MAX);
+    /* every key first: a bad one refuses the whole request */
+    for (size_t i = 0; i < json_array_size(keys); i++) {
+        const json_t *k = json_array_get(keys, i);
+        tcn_chain_pubkey pk;
+        tcn_error e;
+        if (!json_is_string(k))
+            return refuse(c, TCN_CHAIN_RPC_INVALID_PARAMS, "Invalid params: pubkeys[%zu]: expected a string", i);
+        if (tcn_chain_pubkey_from_base58(json_string_value(k), &pk, &e) != TCN_OK)
+            return refuse(c, TCN_CHAIN_RPC_INVALID_PARAMS, "Invalid param: pubkeys[%zu]: %s", i, e.msg);
+    }
+    json_t *value = json_array();
+    for (size_t i = 0; value != NULL && i < json_array_size(keys); i++) {
+        tcn_chain_pubkey pk;
+        tcn_chain_account_view v;
+        json_t *entry = NULL;
+        if (tcn_chain_pubkey_from_base58(json_string_value(json_array_get(keys, i)), &pk, NULL) != TCN_OK)
+            TCN_ASSERT(0); /* checked above */
+        if (!tcn_chain_model_get_account(c->m, &pk, &v))
+            entry = json_null();
+        else if (account_json(c, &v, enc, &entry)) {
+            json_decref(value);
+            return -1;
+        }
+        if (entry == NULL || json_array_append_new(value, entry) != 0) {
+            json_decref(value);
+            value = NULL;
+        }
+    }
+    c->result = value ? context(c, value) : NULL;
+    return 0;
+}
+
+static const char *const READ_CONFIG_KEYS[] = {"commitment", "minContextSlot", NULL};
 
 static int get_balance(call *c)
 {
     tcn_chain_pubkey pk;
     const json_t *cfg;
-    if (max_params(c, 2) || param_pubkey(c, 0, &pk) || param_config(c, 1, &cfg))
+    if (max_params(c, 2) || param_pubkey(c, 0, &pk) || param_config(c, 1, &cfg) ||
+        config_keys(c, cfg, READ_CONFIG_KEYS) || read_config(c, cfg, "commitment"))
         return -1;
     c->result = context(c, json_integer((json_int_t)tcn_chain_model_balance(c->m, &pk)));
     return 0;
@@ -150,7 +270,8 @@ static int get_balance(call *c)
 static int get_slot(call *c)
 {
     const json_t *cfg;
-    if (max_params(c, 1) || param_config(c, 0, &cfg))
+    if (max_params(c, 1) || param_config(c, 0, &cfg) || config_keys(c, cfg, READ_CONFIG_KEYS) ||
+        read_config(c, cfg, "commitment"))
         return -1;
     c->result = json_integer((json_int_t)tcn_chain_model_slot(c->m));
     return 0;
@@ -159,7 +280,8 @@ static int get_slot(call *c)
 static int get_latest_blockhash(call *c)
 {
     const json_t *cfg;
-    if (max_params(c, 1) || param_config(c, 0, &cfg))
+    if (max_params(c, 1) || param_config(c, 0, &cfg) || config_keys(c, cfg, READ_CONFIG_KEYS) ||
+        read_config(c, cfg, "commitment"))
         return -1;
     tcn_chain_hash h;
     uint64_t last;
@@ -175,7 +297,9 @@ static int request_airdrop(call *c)
 {
     tcn_chain_pubkey pk;
     const json_t *cfg;
-    if (max_params(c, 3) || param_pubkey(c, 0, &pk) || param_config(c, 2, &cfg))
+    static const char *const keys[] = {"commitment", NULL};
+    if (max_params(c, 3) || param_pubkey(c, 0, &pk) || param_config(c, 2, &cfg) || config_keys(c, cfg, keys) ||
+        read_config(c, cfg, "commitment"))
         return -1;
     uint64_t lamports;
     tcn_error e;
@@ -190,10 +314,19 @@ static int request_airdrop(call *c)
     return 0;
 }
 
+/* Solana's RpcSignatureStatusConfig has searchTransactionHistory only; the
+ * model also honours minContextSlot (its history is complete, so the
+ * search flag changes nothing, but it must be a boolean). */
 static int get_signature_statuses(call *c)
 {
+    static const char *const keys[] = {"searchTransactionHistory", "minContextSlot", NULL};
     const json_t *cfg;
-    if (max_params(c, 2) || param_config(c, 1, &cfg))
+    if (max_params(c, 2) || param_config(c, 1, &cfg) || config_keys(c, cfg, keys))
+        return -1;
+    const json_t *sh = cfg ? json_object_get(cfg, "searchTransactionHistory") : NULL;
+    if (sh != NULL && !json_is_boolean(sh))
+        return refuse(c, TCN_CHAIN_RPC_INVALID_PARAMS, "Invalid params: searchTransactionHistory: expected a boolean");
+    if (read_config(c, cfg, "commitment"))
         return -1;
     const json_t *sigs = json_array_get(c->params, 0);
     if (!json_is_array(sigs))
@@ -234,9 +367,17 @@ static int get_signature_statuses(call *c)
 
 static int send_transaction(call *c)
 {
+    static const char *const keys[] = {"encoding", "skipPreflight", "preflightCommitment", "maxRetries",
+                                       "minContextSlot", NULL};
     const json_t *cfg;
-    if (max_params(c, 2) || param_config(c, 1, &cfg))
+    if (max_params(c, 2) || param_config(c, 1, &cfg) || config_keys(c, cfg, keys) ||
+        read_config(c, cfg, "preflightCommitment"))
         return -1;
+    const json_t *mr = cfg ? json_object_get(cfg, "maxRetries") : NULL;
+    uint64_t retries;
+    tcn_error me;
+    if (mr != NULL && tcn_chain_rpc_json_u64(mr, &retries, "maxRetries", &me) != TCN_OK)
+        return refuse(c, TCN_CHAIN_RPC_INVALID_PARAMS, "Invalid params: %s", me.msg);
     const char *text = param_str(c, 0, "transaction");
     if (text == NULL)
         return -1;
@@ -295,6 +436,7 @@ static const struct {
     int (*fn)(call *);
 } METHODS[] = {
     {"getAccountInfo", get_account_info},
+    {"getMultipleAccounts", get_multiple_accounts},
     {"getBalance", get_balance},
     {"sendTransaction", send_transaction},
     {"getSignatureStatuses", get_signature_statuses},

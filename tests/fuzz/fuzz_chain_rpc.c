@@ -1,6 +1,6 @@
 /* libFuzzer target: the JSON-RPC layer. The same bytes are read as an answer
- * by every client parser (refusals must say why; accepted answers must be
- * consistent) and served as a request by the chain model's server (which
+ * by every client parser, getMultipleAccounts for 1 and 3 keys included
+ * (refusals must say why; accepted answers must be consistent) and served as a request by the chain model's server (which
  * must always produce an answer). */
 #include <stddef.h>
 #include <stdint.h>
@@ -29,6 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     tcn_chain_signature sig;
     tcn_chain_hash h;
     tcn_chain_rpc_account acc;
+    tcn_chain_rpc_account accs[3];
     tcn_chain_rpc_status st[4];
     int rc;
 
@@ -38,6 +39,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc == TCN_OK && acc.exists && acc.data_len > 0 && acc.data == NULL)
         abort();
     tcn_chain_rpc_account_free(&acc);
+    /* getMultipleAccounts: on success every entry is consistent; on refusal nothing is left allocated */
+    for (size_t n = 1; n <= 3; n += 2) {
+        tcn_err_clear(&err);
+        rc = tcn_chain_rpc_parse_get_multiple_accounts(j, size, 1, &slot, accs, n, &re, &err);
+        refused_says_why(rc, &err);
+        for (size_t i = 0; i < n; i++) {
+            if (rc != TCN_OK && accs[i].data != NULL)
+                abort();
+            if (rc == TCN_OK && (re.present ? accs[i].exists : (accs[i].data_len > 0 && accs[i].data == NULL)))
+                abort();
+            tcn_chain_rpc_account_free(&accs[i]);
+        }
+        if (rc == TCN_OK && re.has_context_slot && !re.present)
+            abort();
+    }
     tcn_err_clear(&err);
     refused_says_why(tcn_chain_rpc_parse_get_balance(j, size, 1, &slot, &v, &re, &err), &err);
     tcn_err_clear(&err);

@@ -3,7 +3,8 @@
  * by the client — every method of DESIGN §8, preflight and skipPreflight,
  * signature statuses; the client's parsers on answers shaped as Solana's
  * docs show them (rentEpoch = u64::MAX included); and refusals naming the
- * field, on both sides. Needs no testdata: keys come from fixed seeds. */
+ * field, on both sides. Also getMultipleAccounts, minContextSlot (-32016)
+ * and commitment: builders, parsers, the server. Needs no testdata: keys come from fixed seeds. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "chain/base58.h"
 #include "chain/keypair.h"
@@ -528,6 +530,345 @@ static void test_server_refusals(void **state)
     tcn_chain_model_free(m);
 }
 
+/* ---- getMultipleAccounts, minContextSlot, commitment ------------------------------ */
+
+/* The request builders' JSON, read back with jansson. */
+static json_t *built_request(void)
+{
+    json_error_t je;
+    json_t *j = json_loadb((const char *)g_req.p, g_req.len, 0, &je);
+    assert_non_null(j);
+    g_req.len = 0;
+    return j;
+}
+
+static void test_new_requests(void **state)
+{
+    (void)state;
+    tcn_chain_pubkey pks[TCN_CHAIN_RPC_ACCOUNTS_MAX + 1];
+    memset(pks, 0, sizeof(pks));
+    tcn_chain_rpc_read r = {.commitment = TCN_CHAIN_COMMITMENT_FINALIZED, .min_context_slot = 42};
+
+    /* getMultipleAccounts: [[keys], {"commitment", "minContextSlot", "encoding": "base64"}] */
+    assert_int_equal(tcn_chain_rpc_request_get_multiple_accounts(&g_req, 5, pks, 2, &r), TCN_OK);
+    json_t *j = built_request();
+    assert_string_equal(json_string_value(json_object_get(j, "method")), "getMultipleAccounts");
+    assert_int_equal(json_integer_value(json_object_get(j, "id")), 5);
+    const json_t *params = json_object_get(j, "params");
+    assert_int_equal(json_array_size(params), 2);
+    assert_int_equal(json_array_size(json_array_get(params, 0)), 2);
+    assert_string_equal(json_string_value(json_array_get(json_array_get(params, 0), 0)),
+                        "11111111111111111111111111111111");
+    const json_t *cfg = json_array_get(params, 1);
+    assert_int_equal(json_object_size(cfg), 3);
+    assert_string_equal(json_string_value(json_object_get(cfg, "commitment")), "finalized");
+    assert_string_equal(json_string_value(json_object_get(cfg, "encoding")), "base64");
+    assert_int_equal(json_integer_value(json_object_get(cfg, "minContextSlot")), 42);
+    json_decref(j);
+    /* 1..100 keys; a zero read (NULL) is finalized without minContextSlot */
+    assert_int_equal(tcn_chain_rpc_request_get_multiple_accounts(&g_req, 5, pks, 0, &r), TCN_ERR_USAGE);
+    assert_int_equal(tcn_chain_rpc_request_get_multiple_accounts(&g_req, 5, pks, TCN_CHAIN_RPC_ACCOUNTS_MAX + 1, &r),
+                     TCN_ERR_USAGE);
+    assert_int_equal(g_req.len, 0);
+    assert_int_equal(tcn_chain_rpc_request_get_multiple_accounts(&g_req, 5, pks, TCN_CHAIN_RPC_ACCOUNTS_MAX, NULL),
+                     TCN_OK);
+    j = built_request();
+    cfg = json_array_get(json_object_get(j, "params"), 1);
+    assert_null(json_object_get(cfg, "minContextSlot"));
+    assert_string_equal(json_string_value(json_object_get(cfg, "commitment")), "finalized");
+    json_decref(j);
+    tcn_chain_rpc_read bad = {.commitment = (tcn_chain_commitment)7};
+    assert_int_equal(tcn_chain_rpc_request_get_slot_cfg(&g_req, 1, &bad), TCN_ERR_USAGE);
+
+    /* getSlot / getLatestBlockhash: [{"commitment", "minContextSlot"}] */
+    r.commitment = TCN_CHAIN_COMMITMENT_CONFIRMED;
+    assert_int_equal(tcn_chain_rpc_request_get_slot_cfg(&g_req, 6, &r), TCN_OK);
+    j = built_request();
+    cfg = json_array_get(json_object_get(j, "params"), 0);
+    assert_string_equal(json_string_value(json_object_get(cfg, "commitment")), "confirmed");
+    assert_int_equal(json_integer_value(json_object_get(cfg, "minContextSlot")), 42);
+    json_decref(j);
+    assert_int_equal(tcn_chain_rpc_request_get_latest_blockhash_cfg(&g_req, 7, &r), TCN_OK);
+    j = built_request();
+    assert_string_equal(json_string_value(json_object_get(j, "method")), "getLatestBlockhash");
+    json_decref(j);
+
+    /* getSignatureStatuses: [[sigs], {"searchTransactionHistory": true, "minContextSlot"}] */
+    tcn_chain_signature sig;
+    memset(&sig, 0x42, sizeof(sig));
+    assert_int_equal(tcn_chain_rpc_request_get_signature_statuses_cfg(&g_req, 8, &sig, 1, true, 9), TCN_OK);
+    j = built_request();
+    cfg = json_array_get(json_object_get(j, "params"), 1);
+    assert_int_equal(json_object_size(cfg), 2);
+    assert_true(json_is_true(json_object_get(cfg, "searchTransactionHistory")));
+    assert_int_equal(json_integer_value(json_object_get(cfg, "minContextSlot")), 9);
+    json_decref(j);
+    assert_int_equal(tcn_chain_rpc_request_get_signature_statuses_cfg(&g_req, 8, &sig, 1, false, 0), TCN_OK);
+    j = built_request();
+    cfg = json_array_get(json_object_get(j, "params"), 1);
+    assert_int_equal(json_object_size(cfg), 1);
+    assert_true(json_is_false(json_object_get(cfg, "searchTransactionHistory")));
+    json_decref(j);
+
+    /* sendTransaction: preflightCommitment is the read's level */
+    uint8_t wire[8] = {0};
+    r.commitment = TCN_CHAIN_COMMITMENT_FINALIZED;
+    r.min_context_slot = 0;
+    assert_int_equal(tcn_chain_rpc_request_send_transaction_cfg(&g_req, 9, wire, sizeof(wire), true, &r), TCN_OK);
+    j = built_request();
+    cfg = json_array_get(json_object_get(j, "params"), 1);
+    assert_string_equal(json_string_value(json_object_get(cfg, "preflightCommitment")), "finalized");
+    assert_true(json_is_true(json_object_get(cfg, "skipPreflight")));
+    assert_string_equal(json_string_value(json_object_get(cfg, "encoding")), "base64");
+    assert_null(json_object_get(cfg, "minContextSlot"));
+    json_decref(j);
+
+    /* the names */
+    tcn_chain_commitment c;
+    assert_true(tcn_chain_commitment_from_name("processed", &c) && c == TCN_CHAIN_COMMITMENT_PROCESSED);
+    assert_false(tcn_chain_commitment_from_name("max", &c));
+    assert_false(tcn_chain_commitment_from_name("Finalized", &c));
+    assert_null(tcn_chain_commitment_name((tcn_chain_commitment)3));
+}
+
+/* Answers shaped as Solana's docs show them (https://solana.com/docs/rpc/http/getmultipleaccounts:
+ * context with apiVersion, a null entry for a missing account, rentEpoch = u64::MAX, space), and
+ * the -32016 error as Agave's rpc_custom_error.rs words it (data.contextSlot). */
+static void test_multiple_accounts_shapes(void **state)
+{
+    (void)state;
+    tcn_chain_rpc_error re;
+    tcn_error err;
+    uint64_t slot;
+    tcn_chain_rpc_account acc[3];
+
+    static const char ok[] =
+        "{\"jsonrpc\":\"2.0\",\"result\":{\"context\":{\"apiVersion\":\"2.1.21\",\"slot\":335501794},\"value\":[null,"
+        "{\"data\":[\"\",\"base64\"],\"executable\":false,\"lamports\":2000000,\"owner\":"
+        "\"11111111111111111111111111111111\",\"rentEpoch\":18446744073709551615,\"space\":0}]},\"id\":1}";
+    assert_int_equal(tcn_chain_rpc_parse_get_multiple_accounts(ok, strlen(ok), 1, &slot, acc, 2, &re, &err), TCN_OK);
+    assert_false(re.present);
+    assert_int_equal(slot, 335501794);
+    assert_false(acc[0].exists);
+    assert_true(acc[1].exists);
+    assert_int_equal(acc[1].lamports, 2000000);
+    assert_true(acc[1].rent_epoch == UINT64_MAX);
+    assert_int_equal(acc[1].data_len, 0);
+    assert_true(tcn_chain_pubkey_eq(&acc[1].owner, &tcn_chain_system_program_id));
+    tcn_chain_rpc_account_free(&acc[0]);
+    tcn_chain_rpc_account_free(&acc[1]);
+
+    /* an account with data, read exactly */
+    static const char data[] =
+        "{\"jsonrpc\":\"2.0\",\"result\":{\"context\":{\"slot\":7},\"value\":[{\"data\":[\"AQIDBA==\",\"base64\"],"
+        "\"executable\":false,\"lamports\":1,\"owner\":\"11111111111111111111111111111111\",\"rentEpoch\":0,"
+        "\"space\":4}]},\"id\":2}";
+    assert_int_equal(tcn_chain_rpc_parse_get_multiple_accounts(data, strlen(data), 2, &slot, acc, 1, &re, &err),
+                     TCN_OK);
+    assert_int_equal(acc[0].data_len, 4);
+    assert_memory_equal(acc[0].data, "\x01\x02\x03\x04", 4);
+    tcn_chain_rpc_account_free(&acc[0]);
+
+    /* the node behind minContextSlot */
+    static const char behind[] = "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":-32016,\"message\":\"Minimum context "
+                                 "slot has not been reached\",\"data\":{\"contextSlot\":335501700}},\"id\":3}";
+    assert_int_equal(tcn_chain_rpc_parse_get_multiple_accounts(behind, strlen(behind), 3, &slot, acc, 2, &re, &err),
+                     TCN_OK);
+    assert_true(re.present);
+    assert_int_equal(re.code, TCN_CHAIN_RPC_MIN_CONTEXT_SLOT_NOT_REACHED);
+    assert_string_equal(re.message, "Minimum context slot has not been reached");
+    assert_true(re.has_context_slot);
+    assert_int_equal(re.context_slot, 335501700);
+    assert_false(acc[0].exists || acc[1].exists);
+    /* ... also without data (older nodes), and for getSignatureStatuses */
+    static const char bare[] = "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":-32016,\"message\":\"Minimum context slot has "
+                               "not been reached\"},\"id\":3}";
+    tcn_chain_rpc_status st[1];
+    assert_int_equal(tcn_chain_rpc_parse_get_signature_statuses(bare, strlen(bare), 3, &slot, st, 1, &re, &err),
+                     TCN_OK);
+    assert_true(re.present && re.code == TCN_CHAIN_RPC_MIN_CONTEXT_SLOT_NOT_REACHED && !re.has_context_slot);
+
+#define GMA(json, n, needle)                                                                                        \
+    do {                                                                                                            \
+        static const char j_[] = json;                                                                              \
+        tcn_err_clear(&err);                                                                                        \
+        expect_refused(tcn_chain_rpc_parse_get_multiple_accounts(j_, strlen(j_), 1, &slot, acc, n, &re, &err), &err, \
+                       needle);                                                                                     \
+        for (size_t i_ = 0; i_ < (n); i_++)                                                                         \
+            assert_null(acc[i_].data);                                                                              \
+    } while (0)
+    /* the docs' own example shows "space": 80 beside empty data (it was read with a dataSlice); we never ask
+     * for a slice, so data and space must agree */
+    GMA("{\"jsonrpc\":\"2.0\",\"result\":{\"context\":{\"slot\":1},\"value\":[null,{\"data\":[\"\",\"base64\"],"
+        "\"executable\":false,\"lamports\":2000000,\"owner\":\"11111111111111111111111111111111\",\"rentEpoch\":0,"
+        "\"space\":80}]},\"id\":1}",
+        2, "getMultipleAccounts: result.value[1].space: 80, data holds 0");
+    GMA("{\"jsonrpc\":\"2.0\",\"result\":{\"context\":{\"slot\":1},\"value\":[null]},\"id\":1}", 2,
+        "getMultipleAccounts: result.value: not an array of 2 entries");
+    GMA("{\"jsonrpc\":\"2.0\",\"result\":{\"context\":{\"slot\":1},\"value\":null},\"id\":1}", 1,
+        "result.value: not an array of 1 entries");
+    GMA("{\"jsonrpc\":\"2.0\",\"result\":{\"context\":{\"slot\":1},\"value\":[7]},\"id\":1}", 1,
+        "result.value[0]: neither null nor an object");
+    /* the first entry decoded (data allocated), the second bad: nothing left allocated */
+    GMA("{\"jsonrpc\":\"2.0\",\"result\":{\"context\":{\"slot\":1},\"value\":[{\"data\":[\"AQID\",\"base64\"],"
+        "\"executable\":false,\"lamports\":1,\"owner\":\"11111111111111111111111111111111\",\"rentEpoch\":0},"
+        "{\"data\":[\"AA==\",\"base64\"],\"executable\":false,\"lamports\":1,\"owner\":\"1111\",\"rentEpoch\":0}]},"
+        "\"id\":1}",
+        2, "result.value[1].owner: base58 decodes to 4 bytes, want 32");
+    GMA("{\"jsonrpc\":\"2.0\",\"result\":{\"context\":{\"slot\":1},\"value\":[{\"data\":[\"AA==\",\"base58\"],"
+        "\"executable\":false,\"lamports\":1,\"owner\":\"11111111111111111111111111111111\",\"rentEpoch\":0}]},"
+        "\"id\":1}",
+        1, "result.value[0].data[1]: encoding \"base58\", want base64");
+    GMA("{\"jsonrpc\":\"2.0\",\"result\":{\"context\":{\"slot\":1},\"value\":[{\"data\":[\"AA==\",\"base64\"],"
+        "\"executable\":false,\"owner\":\"11111111111111111111111111111111\",\"rentEpoch\":0}]},\"id\":1}",
+        1, "result.value[0].lamports");
+    GMA("{\"jsonrpc\":\"2.0\",\"result\":{\"context\":{\"slot\":-1},\"value\":[null]},\"id\":1}", 1,
+        "result.context.slot: negative");
+    GMA("{\"jsonrpc\":\"2.0\",\"error\":{\"code\":-32016,\"message\":\"m\",\"data\":{\"contextSlot\":\"x\"}},\"id\":1}",
+        1, "error.data.contextSlot");
+#undef GMA
+}
+
+/* The model's server: getMultipleAccounts read in one slot, minContextSlot refused with -32016 by every
+ * method that takes it, commitment names checked, configuration keys strict. */
+static void test_serve_new_params(void **state)
+{
+    (void)state;
+    tcn_chain_model *m;
+    tcn_error err;
+    assert_int_equal(tcn_chain_model_new("rpc test", 8, NULL, &m, &err), TCN_OK);
+    tcn_chain_pubkey pks[3];
+    memset(pks, 0, sizeof(pks));
+    pks[0].b[0] = 1;
+    pks[1].b[0] = 2;
+    pks[2].b[0] = 3;
+    static const uint8_t bytes[5] = {9, 8, 7, 6, 5};
+    assert_int_equal(tcn_chain_model_airdrop(m, &pks[0], 1000000, &err), TCN_OK);
+    assert_int_equal(tcn_chain_model_set_account(m, &pks[2], 2000000, NULL, bytes, sizeof(bytes), &err), TCN_OK);
+    for (int i = 0; i < 3; i++)
+        tcn_chain_model_advance_slot(m);
+
+    tcn_chain_rpc_read r = {.commitment = TCN_CHAIN_COMMITMENT_FINALIZED, .min_context_slot = 3};
+    tcn_chain_rpc_account acc[3];
+    tcn_chain_rpc_error re;
+    uint64_t slot, id = ++g_id;
+    assert_int_equal(tcn_chain_rpc_request_get_multiple_accounts(&g_req, id, pks, 3, &r), TCN_OK);
+    const char *a = roundtrip(m);
+    assert_int_equal(tcn_chain_rpc_parse_get_multiple_accounts(a, strlen(a), id, &slot, acc, 3, &re, &err), TCN_OK);
+    assert_false(re.present);
+    assert_int_equal(slot, 3);
+    assert_true(acc[0].exists && acc[0].lamports == 1000000 && acc[0].data_len == 0);
+    assert_false(acc[1].exists);
+    assert_true(acc[2].exists && acc[2].lamports == 2000000 && acc[2].data_len == sizeof(bytes));
+    assert_memory_equal(acc[2].data, bytes, sizeof(bytes));
+    for (int i = 0; i < 3; i++)
+        tcn_chain_rpc_account_free(&acc[i]);
+
+    /* minContextSlot above the model's slot: -32016 with the slot it is at */
+    r.min_context_slot = 4;
+    id = ++g_id;
+    assert_int_equal(tcn_chain_rpc_request_get_multiple_accounts(&g_req, id, pks, 3, &r), TCN_OK);
+    a = roundtrip(m);
+    assert_int_equal(tcn_chain_rpc_parse_get_multiple_accounts(a, strlen(a), id, &slot, acc, 3, &re, &err), TCN_OK);
+    assert_true(re.present);
+    assert_int_equal(re.code, TCN_CHAIN_RPC_MIN_CONTEXT_SLOT_NOT_REACHED);
+    assert_true(re.has_context_slot);
+    assert_int_equal(re.context_slot, 3);
+    id = ++g_id;
+    assert_int_equal(tcn_chain_rpc_request_get_slot_cfg(&g_req, id, &r), TCN_OK);
+    a = roundtrip(m);
+    assert_int_equal(tcn_chain_rpc_parse_get_slot(a, strlen(a), id, &slot, &re, &err), TCN_OK);
+    assert_true(re.present && re.code == TCN_CHAIN_RPC_MIN_CONTEXT_SLOT_NOT_REACHED);
+    tcn_chain_hash h;
+    uint64_t last;
+    id = ++g_id;
+    assert_int_equal(tcn_chain_rpc_request_get_latest_blockhash_cfg(&g_req, id, &r), TCN_OK);
+    a = roundtrip(m);
+    assert_int_equal(tcn_chain_rpc_parse_get_latest_blockhash(a, strlen(a), id, &slot, &h, &last, &re, &err), TCN_OK);
+    assert_true(re.present && re.code == TCN_CHAIN_RPC_MIN_CONTEXT_SLOT_NOT_REACHED);
+    tcn_chain_signature sig;
+    tcn_chain_rpc_status st;
+    memset(&sig, 0x42, sizeof(sig));
+    id = ++g_id;
+    assert_int_equal(tcn_chain_rpc_request_get_signature_statuses_cfg(&g_req, id, &sig, 1, true, 4), TCN_OK);
+    a = roundtrip(m);
+    assert_int_equal(tcn_chain_rpc_parse_get_signature_statuses(a, strlen(a), id, &slot, &st, 1, &re, &err), TCN_OK);
+    assert_true(re.present && re.code == TCN_CHAIN_RPC_MIN_CONTEXT_SLOT_NOT_REACHED && re.context_slot == 3);
+    /* ... and at the slot itself it answers */
+    id = ++g_id;
+    assert_int_equal(tcn_chain_rpc_request_get_signature_statuses_cfg(&g_req, id, &sig, 1, true, 3), TCN_OK);
+    a = roundtrip(m);
+    assert_int_equal(tcn_chain_rpc_parse_get_signature_statuses(a, strlen(a), id, &slot, &st, 1, &re, &err), TCN_OK);
+    assert_false(re.present);
+    assert_int_equal(slot, 3);
+    assert_false(st.found);
+
+    /* every commitment level reads the same (the model has one) */
+    for (int c = 0; c < 3; c++) {
+        tcn_chain_rpc_read rc = {.commitment = (tcn_chain_commitment)c};
+        id = ++g_id;
+        assert_int_equal(tcn_chain_rpc_request_get_slot_cfg(&g_req, id, &rc), TCN_OK);
+        a = roundtrip(m);
+        assert_int_equal(tcn_chain_rpc_parse_get_slot(a, strlen(a), id, &slot, &re, &err), TCN_OK);
+        assert_false(re.present);
+        assert_int_equal(slot, 3);
+    }
+
+#define REQ(method, params) "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"" method "\",\"params\":" params "}"
+#define K1 "\"11111111111111111111111111111111\""
+    expect_served_error(m, REQ("getMultipleAccounts", "[[" K1 "],{\"encoding\":\"base64\",\"dataSlice\":{}}]"),
+                        TCN_CHAIN_RPC_INVALID_PARAMS, "unknown field `dataSlice`");
+    expect_served_error(m, REQ("getMultipleAccounts", "[[" K1 "],{\"commitment\":\"max\"}]"),
+                        TCN_CHAIN_RPC_INVALID_PARAMS, "commitment: expected processed, confirmed or finalized");
+    expect_served_error(m, REQ("getMultipleAccounts", "[[" K1 "],{\"commitment\":1}]"), TCN_CHAIN_RPC_INVALID_PARAMS,
+                        "commitment");
+    expect_served_error(m, REQ("getMultipleAccounts", "[[" K1 "],{\"minContextSlot\":-1}]"),
+                        TCN_CHAIN_RPC_INVALID_PARAMS, "minContextSlot: negative");
+    expect_served_error(m, REQ("getMultipleAccounts", "[[" K1 "],{\"minContextSlot\":\"5\"}]"),
+                        TCN_CHAIN_RPC_INVALID_PARAMS, "minContextSlot: not an unsigned integer");
+    expect_served_error(m, REQ("getMultipleAccounts", "[[" K1 "],{\"encoding\":\"jsonParsed\"}]"),
+                        TCN_CHAIN_RPC_INVALID_PARAMS, "encoding");
+    expect_served_error(m, REQ("getMultipleAccounts", "[" K1 "]"), TCN_CHAIN_RPC_INVALID_PARAMS,
+                        "pubkeys: expected an array");
+    expect_served_error(m, REQ("getMultipleAccounts", "[[" K1 ",\"0OIl\"]]"), TCN_CHAIN_RPC_INVALID_PARAMS,
+                        "pubkeys[1]");
+    expect_served_error(m, REQ("getMultipleAccounts", "[[" K1 ",5]]"), TCN_CHAIN_RPC_INVALID_PARAMS,
+                        "pubkeys[1]: expected a string");
+    expect_served_error(m, REQ("getMultipleAccounts", "[[" K1 "],{},{}]"), TCN_CHAIN_RPC_INVALID_PARAMS,
+                        "more than 2");
+    expect_served_error(m, REQ("getSignatureStatuses", "[[],{\"searchTransactionHistory\":\"yes\"}]"),
+                        TCN_CHAIN_RPC_INVALID_PARAMS, "searchTransactionHistory: expected a boolean");
+    expect_served_error(m, REQ("getSignatureStatuses", "[[],{\"commitment\":\"finalized\"}]"),
+                        TCN_CHAIN_RPC_INVALID_PARAMS, "unknown field `commitment`");
+    expect_served_error(m, REQ("getSlot", "[{\"commitment\":\"recent\"}]"), TCN_CHAIN_RPC_INVALID_PARAMS,
+                        "commitment: expected");
+    expect_served_error(m, REQ("getSlot", "[{\"comitment\":\"finalized\"}]"), TCN_CHAIN_RPC_INVALID_PARAMS,
+                        "unknown field `comitment`");
+    expect_served_error(m, REQ("getBalance", "[" K1 ",{\"minContextSlot\":99}]"),
+                        TCN_CHAIN_RPC_MIN_CONTEXT_SLOT_NOT_REACHED, "Minimum context slot has not been reached");
+    expect_served_error(m, REQ("getAccountInfo", "[" K1 ",{\"minContextSlot\":99}]"),
+                        TCN_CHAIN_RPC_MIN_CONTEXT_SLOT_NOT_REACHED, "\"contextSlot\":3");
+    expect_served_error(m, REQ("sendTransaction", "[\"AAAA\",{\"preflightCommitment\":\"rooted\"}]"),
+                        TCN_CHAIN_RPC_INVALID_PARAMS, "preflightCommitment: expected");
+    expect_served_error(m, REQ("sendTransaction", "[\"AAAA\",{\"maxRetries\":-1}]"), TCN_CHAIN_RPC_INVALID_PARAMS,
+                        "maxRetries: negative");
+    /* 101 keys */
+    tcn_buf big = {0};
+    static const char head[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"getMultipleAccounts\",\"params\":[[";
+    assert_int_equal(tcn_buf_append(&big, head, strlen(head)), TCN_OK);
+    for (int i = 0; i <= (int)TCN_CHAIN_RPC_ACCOUNTS_MAX; i++) {
+        if (i > 0)
+            assert_int_equal(tcn_buf_u8(&big, ','), TCN_OK);
+        assert_int_equal(tcn_buf_append(&big, K1, strlen(K1)), TCN_OK);
+    }
+    assert_int_equal(tcn_buf_append(&big, "]]}", 4), TCN_OK); /* with the NUL */
+    expect_served_error(m, (const char *)big.p, TCN_CHAIN_RPC_INVALID_PARAMS, "Too many inputs provided; max 100");
+    tcn_buf_free(&big);
+#undef K1
+#undef REQ
+    tcn_chain_model_free(m);
+}
+
 static int teardown(void **state)
 {
     (void)state;
@@ -545,6 +886,9 @@ int main(void)
         cmocka_unit_test(test_solana_shapes),
         cmocka_unit_test(test_answer_refusals),
         cmocka_unit_test(test_server_refusals),
+        cmocka_unit_test(test_new_requests),
+        cmocka_unit_test(test_multiple_accounts_shapes),
+        cmocka_unit_test(test_serve_new_params),
     };
     return cmocka_run_group_tests(tests, NULL, teardown);
 }
