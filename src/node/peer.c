@@ -36,7 +36,7 @@ typedef enum {
     C_TLS = 1,   /* TCP connect and TLS handshake under way */
     C_HELLO = 2, /* the peer is verified; our HELLO sent, waiting for its HELLO */
     C_UP = 3,    /* HELLO accepted, announced with on_peer_up */
-    C_CLOSING = 4, /* a BYE is leaving; freed once written or after the linger */
+    C_CLOSING = 4, /* a BYE is leaving; freed when the peer closes too, or after the linger */
 } conn_state;
 
 struct dial;
@@ -58,6 +58,7 @@ struct conn {
     tcn_frame_decoder dec;
     int64_t started_ms, verified_ms, last_rx_ms, next_ping_ms, next_reattest_ms, answer_deadline_ms,
         linger_deadline_ms;
+    bool fin_sent; /* closing: our BYE is out and our side of TCP shut */
     bool challenge_out;
     uint8_t challenge[TCN_FRAME_CHALLENGE_BYTES];
     uint64_t ping_nonce;
@@ -337,7 +338,7 @@ static void conn_close(struct conn *c, int bye, const char *why)
          * socket with unread input would reset it and could lose the BYE. */
         if (write_frame(c, &f) == TCN_OK) {
             c->linger_deadline_ms = now_ms(m) + TCN_PEER_LINGER_MS;
-            return; /* freed by the write callback once the BYE is out */
+            return; /* the write callback shuts our side once the BYE is out */
         }
     }
     conn_free(c);
@@ -715,12 +716,59 @@ static void write_cb(struct bufferevent *bev, void *ctx)
 {
     struct conn *c = ctx;
     enter(c->m);
-    if (c->state == C_CLOSING && !c->dead && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-        conn_free(c);
+    /* The BYE is written: send FIN and keep reading (and discarding) until
+     * the peer closes too. Closing the socket at once would answer whatever
+     * the peer sent meanwhile with a reset, and a reset can make the peer's
+     * kernel drop our BYE before it is read. */
+    if (c->state == C_CLOSING && !c->dead && !c->fin_sent && evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+        c->fin_sent = true;
+        if (shutdown(bufferevent_getfd(bev), SHUT_WR) != 0)
+            conn_free(c);
+    }
     leave(c->m);
 }
 
 /* ---- the handshake ------------------------------------------------------------- */
+
+/* What ended a connection, in one line: the peer's TLS alert, another TLS
+ * error, the socket's error, or a plain end of stream. libevent keeps the
+ * OpenSSL errors of the bufferevent; when the socket failed it pushes the
+ * SSL_get_error kind (a code of no library) and errno says why. */
+static void describe_error(struct conn *c, short events, bool handshake, char *why, size_t cap)
+{
+    int sys = EVUTIL_SOCKET_ERROR();
+    bool sys_failed = false;
+    why[0] = '\0';
+    unsigned long oe;
+    while ((oe = bufferevent_get_openssl_error(c->bev)) != 0) {
+        if (why[0] != '\0')
+            continue;
+        if (ERR_GET_LIB(oe) == 0 || ERR_GET_LIB(oe) == ERR_LIB_SYS) {
+            sys_failed = true;
+            continue;
+        }
+        const char *text = ERR_reason_error_string(oe);
+        char buf[256];
+        if (text == NULL) {
+            ERR_error_string_n(oe, buf, sizeof(buf));
+            text = buf;
+        }
+        snprintf(why, cap, "tls: %s%s", ERR_GET_REASON(oe) >= SSL_AD_REASON_OFFSET ? "refused by the peer: " : "",
+                 text);
+    }
+    ERR_clear_error();
+    if (why[0] != '\0')
+        return;
+    if (!sys_failed && !(events & BEV_EVENT_ERROR))
+        sys = 0;
+    if (sys != 0)
+        snprintf(why, cap, "%s: %s", handshake ? "connection failed" : "I/O error", strerror(sys));
+    else if (handshake)
+        snprintf(why, cap, "the connection closed during the TLS handshake");
+    else
+        snprintf(why, cap, "the peer closed the connection%s",
+                 tcn_frame_decoder_pending(&c->dec) ? " in the middle of a frame" : "");
+}
 
 /* Why a handshake failed, for the log: our refusal, the peer's alert, or I/O. */
 static void handshake_failed(struct conn *c, short events)
@@ -737,22 +785,8 @@ static void handshake_failed(struct conn *c, short events)
         conn_refuse(c, tcn_ratls_reason_name(r), 0, "%s", e.msg);
         return;
     }
-    char why[512] = "";
-    unsigned long oe;
-    while ((oe = bufferevent_get_openssl_error(c->bev)) != 0) {
-        const char *text = ERR_reason_error_string(oe);
-        if (why[0] == '\0')
-            snprintf(why, sizeof(why), "tls: %s%s", ERR_GET_REASON(oe) >= SSL_AD_REASON_OFFSET ? "refused by the peer: " : "",
-                     text != NULL ? text : "error");
-    }
-    if (why[0] == '\0') {
-        int se = EVUTIL_SOCKET_ERROR();
-        if (events & BEV_EVENT_EOF)
-            snprintf(why, sizeof(why), "the connection closed during the TLS handshake");
-        else
-            snprintf(why, sizeof(why), "connection failed: %s", se != 0 ? strerror(se) : "I/O error");
-    }
-    ERR_clear_error();
+    char why[512];
+    describe_error(c, events, true, why, sizeof(why));
     conn_close(c, 0, why);
 }
 
@@ -773,6 +807,10 @@ static void handshake_done(struct conn *c)
     c->node_id = tcn_peer_node_id_from_key_hash(p->key_hash);
     c->verified_ms = now_ms(m);
     c->last_rx_ms = c->verified_ms;
+    /* Verified: from here on a refusal may tell it why with a BYE. */
+    c->state = C_HELLO;
+    bufferevent_setwatermark(c->bev, EV_READ, 0, m->opt.in_high_water_bytes);
+    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
     if (c->node_id == 0) {
         conn_refuse(c, "node-id", TCN_FRAME_BYE_ATTESTATION, "the peer's key hashes to node id 0");
         return;
@@ -790,9 +828,6 @@ static void handshake_done(struct conn *c)
         conn_refuse(c, "removed", TCN_FRAME_BYE_REMOVED, "the node was removed from the mesh");
         return;
     }
-    c->state = C_HELLO;
-    bufferevent_setwatermark(c->bev, EV_READ, 0, m->opt.in_high_water_bytes);
-    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
     /* Only now, with the peer verified, does it hear anything from us. */
     send_hello(c);
 }
@@ -828,23 +863,8 @@ static void conn_event(struct conn *c, short events)
         handshake_failed(c, events);
         return;
     }
-    char why[512] = "";
-    unsigned long oe;
-    while ((oe = bufferevent_get_openssl_error(c->bev)) != 0) {
-        const char *text = ERR_reason_error_string(oe);
-        if (why[0] == '\0')
-            snprintf(why, sizeof(why), "tls: %s%s",
-                     ERR_GET_REASON(oe) >= SSL_AD_REASON_OFFSET ? "refused by the peer: " : "",
-                     text != NULL ? text : "error");
-    }
-    if (why[0] == '\0') {
-        if (events & BEV_EVENT_EOF)
-            snprintf(why, sizeof(why), "the peer closed the connection%s",
-                     tcn_frame_decoder_pending(&c->dec) ? " in the middle of a frame" : "");
-        else
-            snprintf(why, sizeof(why), "I/O error: %s", strerror(EVUTIL_SOCKET_ERROR()));
-    }
-    ERR_clear_error();
+    char why[512];
+    describe_error(c, events, false, why, sizeof(why));
     conn_close(c, 0, why);
 }
 
