@@ -118,6 +118,9 @@
 /* Node ids refused after tcn_peer_mesh_forget (oldest forgotten first). */
 #define TCN_PEER_FORGOTTEN_MAX 32u
 #define TCN_PEER_LISTEN_BACKLOG 16
+/* A dial-back (an address learned from a HELLO) is given up after this many
+ * attempts in a row that fail (about a minute at the default backoff). */
+#define TCN_PEER_AUTO_DIAL_FAILURES_MAX 12u
 
 #define TCN_PEER_DEFAULT_HANDSHAKE_TIMEOUT_MS 5000u
 #define TCN_PEER_DEFAULT_HELLO_TIMEOUT_MS 5000u

@@ -66,6 +66,8 @@ struct conn {
 
 struct dial {
     bool used;
+    bool auto_added;     /* dialed back from a HELLO (not asked for by the caller) */
+    uint32_t failures;   /* attempts in a row that did not reach UP */
     tcn_node_addr addr;
     char text[TCN_NODE_ADDR_CHARS_MAX + 1];
     uint64_t node_id;    /* who answered there last (0: not known yet) */
@@ -265,6 +267,15 @@ static void leave(tcn_peer_mesh *m)
     }
 }
 
+static void dial_remove(struct dial *d)
+{
+    if (d->conn != NULL) {
+        d->conn->dial = NULL;
+        d->conn = NULL;
+    }
+    memset(d, 0, sizeof(*d));
+}
+
 /* The dial behind an outbound connection that ended: redial after a delay.
  * A connection that reached UP restarts the backoff from its minimum. */
 static void dial_detach(struct conn *c, bool was_up)
@@ -276,20 +287,21 @@ static void dial_detach(struct conn *c, bool was_up)
     if (d->conn == c)
         d->conn = NULL;
     tcn_peer_mesh *m = c->m;
-    if (was_up)
+    if (was_up) {
         d->backoff_ms = m->opt.backoff_min_ms;
+        d->failures = 0;
+    } else if (++d->failures >= TCN_PEER_AUTO_DIAL_FAILURES_MAX && d->auto_added) {
+        /* A dial-back whose node is gone (it restarted elsewhere, or left):
+         * the table must not fill with dead addresses. If the node comes
+         * back it dials us, and we dial it back again. */
+        tcn_log(TCN_LOG_INFO, "peer: no longer dialing back an address that does not answer", "addr", d->text,
+                NULL);
+        dial_remove(d);
+        return;
+    }
     uint32_t delay = jitter(m, d->backoff_ms);
     d->next_ms = now_ms(m) + delay;
     d->backoff_ms = d->backoff_ms > m->opt.backoff_max_ms / 2 ? m->opt.backoff_max_ms : d->backoff_ms * 2;
-}
-
-static void dial_remove(struct dial *d)
-{
-    if (d->conn != NULL) {
-        d->conn->dial = NULL;
-        d->conn = NULL;
-    }
-    memset(d, 0, sizeof(*d));
 }
 
 static void user_peer_down(struct conn *c, const char *why)
@@ -505,6 +517,7 @@ static void dial_back(struct conn *c)
     }
     tcn_log(TCN_LOG_INFO, "peer: dialing back a peer that dialed us", "peer_addr", c->hello.peer_addr, NULL);
     d->node_id = c->node_id;
+    d->auto_added = true;
     dial_attempt(m, d);
 }
 

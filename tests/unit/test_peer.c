@@ -6,7 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -328,10 +331,44 @@ static bool frames_pred(void *ctx)
     return w->n->raft_frames >= w->frames;
 }
 
+typedef struct {
+    node *n;
+    int downs;
+} downs_want;
+
+static bool downs_pred(void *ctx)
+{
+    downs_want *w = ctx;
+    return w->n->downs >= w->downs;
+}
+
+typedef struct {
+    node *n;
+    int refused;
+} refused_want;
+
+static bool refused_pred(void *ctx)
+{
+    refused_want *w = ctx;
+    return w->n->refused >= w->refused;
+}
+
+typedef struct {
+    node *n;
+    uint32_t dials;
+} dials_want;
+
+static bool dials_pred(void *ctx)
+{
+    dials_want *w = ctx;
+    return stats(w->n).dials == w->dials;
+}
+
 /* ---- a raw peer: a TLS client (or server) of our own that sends what a test wants - */
 
 typedef struct raw {
     tcn_ratls_identity *id;
+    bool id_borrowed;
     uint64_t nid;
     SSL_CTX *ctx;
     struct bufferevent *bev;
@@ -352,17 +389,22 @@ static void raw_send_frame(raw *r, const tcn_frame *f)
     tcn_buf_free(&b);
 }
 
-static void raw_hello(raw *r, uint64_t node_id, const char *peer_addr)
+static void raw_hello_v(raw *r, uint64_t node_id, const char *peer_addr, uint16_t version)
 {
     tcn_frame f;
     memset(&f, 0, sizeof(f));
     f.type = TCN_FRAME_HELLO;
-    f.u.hello.protocol_version = TCN_NODE_PROTOCOL_VERSION;
+    f.u.hello.protocol_version = version;
     f.u.hello.node_id = node_id;
     strcpy(f.u.hello.name, "raw");
     strcpy(f.u.hello.api_addr, "127.0.0.1:7500");
     snprintf(f.u.hello.peer_addr, sizeof(f.u.hello.peer_addr), "%s", peer_addr);
     raw_send_frame(r, &f);
+}
+
+static void raw_hello(raw *r, uint64_t node_id, const char *peer_addr)
+{
+    raw_hello_v(r, node_id, peer_addr, TCN_NODE_PROTOCOL_VERSION);
 }
 
 static int raw_on_frame(void *ctx, const tcn_frame *f, tcn_error *err)
@@ -435,9 +477,17 @@ static void raw_init(raw *r, tcn_provider *prov)
     r->nid = tcn_peer_node_id_from_key_hash(tcn_ratls_identity_key_hash(r->id));
 }
 
-static void raw_connect(raw *r, tcn_provider *prov, const node *to)
+/* Connects with a new identity from prov, or with id (borrowed) when given. */
+static void raw_connect_id(raw *r, tcn_provider *prov, tcn_ratls_identity *id, const node *to)
 {
-    raw_init(r, prov);
+    if (id == NULL) {
+        raw_init(r, prov);
+    } else {
+        memset(r, 0, sizeof(*r));
+        r->id = id;
+        r->id_borrowed = true;
+        r->nid = tcn_peer_node_id_from_key_hash(tcn_ratls_identity_key_hash(id));
+    }
     tcn_ratls_policy pol;
     good_policy(&pol);
     tcn_error e;
@@ -457,6 +507,8 @@ static void raw_connect(raw *r, tcn_provider *prov, const node *to)
     sa.sin_addr.s_addr = htonl(0x7f000001);
     assert_int_equal(bufferevent_socket_connect(r->bev, (struct sockaddr *)&sa, sizeof(sa)), 0);
 }
+
+static void raw_connect(raw *r, tcn_provider *prov, const node *to) { raw_connect_id(r, prov, NULL, to); }
 
 static void raw_accept(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa, int len, void *ctx)
 {
@@ -503,7 +555,8 @@ static void raw_free(raw *r)
     if (r->lis != NULL)
         evconnlistener_free(r->lis);
     SSL_CTX_free(r->ctx);
-    tcn_ratls_identity_free(r->id);
+    if (!r->id_borrowed)
+        tcn_ratls_identity_free(r->id);
     tcn_frame_decoder_free(&r->dec);
     memset(r, 0, sizeof(*r));
 }
@@ -701,8 +754,9 @@ static void test_restart_reconnects_with_backoff(void **state)
 }
 
 /* A verified peer whose HELLO names another node's id is refused, and the
- * real owner of that id keeps its connection. */
-static void test_hello_with_another_id_refused(void **state)
+ * real owner of that id keeps its connection; so is a HELLO of another
+ * protocol version. */
+static void test_hello_checks(void **state)
 {
     (void)state;
     tcn_ratls_policy pol;
@@ -726,30 +780,143 @@ static void test_hello_with_another_id_refused(void **state)
     frames_want w = {&a, 1};
     assert_true(run_until(frames_pred, &w, 2000));
     raw_free(&r);
+
+    raw r2;
+    raw_connect(&r2, g_prov, &a);
+    assert_true(run_until(raw_connected, &r2, 2000));
+    raw_hello_v(&r2, r2.nid, "127.0.0.1:1", TCN_NODE_PROTOCOL_VERSION + 1);
+    assert_true(run_until(raw_closed, &r2, 2000));
+    assert_true(has_check(&a, "version"));
+    assert_int_equal(r2.bye_reason, TCN_FRAME_BYE_VERSION);
+    raw_free(&r2);
+    assert_int_equal(stats(&a).conns_up_in, 1);
     node_stop(&b);
     node_stop(&a);
 }
 
-typedef struct {
-    node *n;
-    int downs;
-} downs_want;
-
-static bool downs_pred(void *ctx)
+/* A second inbound connection from the same node (same key) replaces the
+ * first: the first is closed with BYE DUPLICATE. */
+static void test_duplicate_inbound_keeps_newer(void **state)
 {
-    downs_want *w = ctx;
-    return w->n->downs >= w->downs;
+    (void)state;
+    tcn_ratls_policy pol;
+    good_policy(&pol);
+    node a;
+    node_start(&a, 0, g_prov, &pol);
+    tcn_ratls_identity *id = NULL;
+    tcn_error e;
+    assert_int_equal(tcn_ratls_identity_new(g_prov, NULL, &id, &e), TCN_OK);
+    raw r1, r2;
+    raw_connect_id(&r1, g_prov, id, &a);
+    r1.answer = true;
+    assert_true(run_until(raw_connected, &r1, 2000));
+    raw_hello(&r1, r1.nid, "127.0.0.1:1");
+    node *an[] = {&a};
+    assert_true(wait_mesh(an, 1, 1, 0, 2000));
+    raw_connect_id(&r2, g_prov, id, &a);
+    assert_true(run_until(raw_connected, &r2, 2000));
+    raw_hello(&r2, r2.nid, "127.0.0.1:1");
+    assert_true(run_until(raw_closed, &r1, 2000));
+    assert_int_equal(r1.bye_reason, TCN_FRAME_BYE_DUPLICATE);
+    assert_true(has_down(&a, "replaced by a newer connection"));
+    assert_false(r2.closed);
+    assert_int_equal(stats(&a).conns_up_in, 1);
+    assert_int_equal(a.ups, 2);
+    raw_free(&r1);
+    raw_free(&r2);
+    tcn_ratls_identity_free(id);
+    node_stop(&a);
 }
 
-typedef struct {
-    node *n;
-    int refused;
-} refused_want;
+static bool pending_zero(void *ctx) { return stats(ctx).conns_pending == 0; }
 
-static bool refused_pred(void *ctx)
+/* A TCP connection that never starts TLS, a verified peer that never says
+ * HELLO, and one that goes silent are each closed after their timeout. */
+static void test_timeouts(void **state)
 {
-    refused_want *w = ctx;
-    return w->n->refused >= w->refused;
+    (void)state;
+    tcn_ratls_policy pol;
+    good_policy(&pol);
+    tcn_peer_options o;
+    test_options(&o);
+    o.handshake_timeout_ms = 150;
+    o.hello_timeout_ms = 150;
+    o.ping_interval_ms = 50;
+    o.dead_after_ms = 300;
+    node a;
+    node_start_opt(&a, 0, g_prov, &pol, 0, &o);
+
+    /* Plain TCP, no TLS. */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(a.addr.port);
+    sa.sin_addr.s_addr = htonl(0x7f000001);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    run_for(50);
+    assert_int_equal(stats(&a).conns_pending, 1);
+    assert_true(run_until(pending_zero, &a, 2000));
+    char byte;
+    assert_int_equal(recv(fd, &byte, 1, MSG_DONTWAIT), 0); /* closed by A */
+    close(fd);
+
+    /* TLS, but no HELLO. */
+    raw r;
+    raw_connect(&r, g_prov, &a);
+    assert_true(run_until(raw_connected, &r, 2000));
+    assert_true(run_until(raw_closed, &r, 2000));
+    assert_int_equal(r.hellos, 1); /* it was verified, so it heard A's HELLO... */
+    assert_int_equal(r.bye_reason, TCN_FRAME_BYE_PROTOCOL); /* ...and why it is cut */
+    raw_free(&r);
+
+    /* HELLO, then silence. */
+    raw s;
+    raw_connect(&s, g_prov, &a);
+    assert_true(run_until(raw_connected, &s, 2000));
+    raw_hello(&s, s.nid, "127.0.0.1:1");
+    node *an[] = {&a};
+    assert_true(wait_mesh(an, 1, 1, 0, 2000));
+    bufferevent_disable(s.bev, EV_READ); /* answers no PING */
+    downs_want dw = {&a, 1};
+    assert_true(run_until(downs_pred, &dw, 2000));
+    assert_true(has_down(&a, "dead: nothing received"));
+    raw_free(&s);
+    node_stop(&a);
+}
+
+/* A peer whose last good attestation is older than evidence_max_age_ms is
+ * dropped; re-attestation keeps it. */
+static void test_stale_attestation_dropped(void **state)
+{
+    (void)state;
+    tcn_ratls_policy pol;
+    good_policy(&pol);
+    tcn_peer_options o;
+    test_options(&o);
+    o.evidence_max_age_ms = 400;
+    node a, b;
+    node_start_opt(&a, 0, g_prov, &pol, 0, &o); /* re-attests only every minute */
+    node_start_opt(&b, 1, g_prov, &pol, 0, &o);
+    node_dial(&b, &a);
+    downs_want dw = {&a, 1};
+    assert_true(run_until(downs_pred, &dw, 3000));
+    assert_true(has_down(&a, "last good attestation"));
+    node_stop(&b);
+    node_stop(&a);
+
+    o.reattest_interval_ms = 100;
+    node_start_opt(&a, 0, g_prov, &pol, 0, &o);
+    node_start_opt(&b, 1, g_prov, &pol, 0, &o);
+    node_dial(&b, &a);
+    node *ab[] = {&a, &b};
+    assert_true(wait_mesh(ab, 2, 1, 1, 3000));
+    run_for(1000);
+    assert_int_equal(a.downs + b.downs, 0);
+    assert_true(stats(&a).reattest_ok >= 10);
+    node_stop(&b);
+    node_stop(&a);
 }
 
 /* Garbage, an oversized frame header, and RAFT before HELLO each close only
@@ -820,6 +987,10 @@ static void test_bad_bytes_close_one_connection(void **state)
     assert_true(run_until(frames_pred, &w, 2000));
     frames_want wb = {&b, 1};
     assert_true(run_until(frames_pred, &wb, 2000));
+    /* The raw peers advertised an address where no one listens: A gives
+     * that dial-back up (B's stays). */
+    dials_want dwant = {&a, 1};
+    assert_true(run_until(dials_pred, &dwant, 5000));
     node_stop(&b);
     node_stop(&a);
 }
@@ -1032,7 +1203,10 @@ int main(void)
         cmocka_unit_test(test_other_platform_refused),
         cmocka_unit_test(test_group_mismatch_refused),
         cmocka_unit_test(test_restart_reconnects_with_backoff),
-        cmocka_unit_test(test_hello_with_another_id_refused),
+        cmocka_unit_test(test_hello_checks),
+        cmocka_unit_test(test_duplicate_inbound_keeps_newer),
+        cmocka_unit_test(test_timeouts),
+        cmocka_unit_test(test_stale_attestation_dropped),
         cmocka_unit_test(test_bad_bytes_close_one_connection),
         cmocka_unit_test(test_backpressure),
         cmocka_unit_test(test_reattestation),
