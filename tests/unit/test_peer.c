@@ -131,6 +131,28 @@ typedef struct node {
 } node;
 
 static node *g_nodes[MAX_NODES];
+/* Every node and raw peer running, so that a failed test (cmocka jumps out
+ * of it) does not leave sockets and callbacks behind for the next one.
+ * Tests keep their nodes in static storage for the same reason. */
+#define MAX_RUNNING 16
+static node *g_running[MAX_RUNNING];
+struct raw;
+static struct raw *g_raws[MAX_RUNNING];
+
+static void track(void **slots, void *p, bool add)
+{
+    for (int i = 0; i < MAX_RUNNING; i++) {
+        if (add && slots[i] == NULL) {
+            slots[i] = p;
+            return;
+        }
+        if (!add && slots[i] == p) {
+            slots[i] = NULL;
+            return;
+        }
+    }
+    assert_true(!add);
+}
 
 static void cb_up(void *ctx, const tcn_peer_info *info)
 {
@@ -232,6 +254,7 @@ static void node_start_opt(node *n, int index, tcn_provider *prov, const tcn_rat
     tcn_node_addr_format(&n->addr, n->addr_text, sizeof(n->addr_text));
     if (index < MAX_NODES)
         g_nodes[index] = n;
+    track((void **)g_running, n, true);
 }
 
 static void node_start(node *n, int index, tcn_provider *prov, const tcn_ratls_policy *pol)
@@ -260,6 +283,7 @@ static void node_stop(node *n)
     n->id = NULL;
     if (n->index < MAX_NODES && g_nodes[n->index] == n)
         g_nodes[n->index] = NULL;
+    track((void **)g_running, n, false);
 }
 
 static tcn_peer_stats stats(const node *n)
@@ -374,7 +398,7 @@ typedef struct raw {
     struct bufferevent *bev;
     struct evconnlistener *lis;
     tcn_node_addr addr; /* as a server */
-    bool connected, closed, answer, read_stop_after_hello;
+    bool connected, closed, answer, read_stop_after_hello, raft_after_hello;
     tcn_frame_decoder dec;
     int frames, hellos, challenges, byes;
     uint16_t bye_reason;
@@ -459,6 +483,16 @@ static void raw_event(struct bufferevent *bev, short events, void *ctx)
     raw *r = ctx;
     if (events & BEV_EVENT_CONNECTED) {
         r->connected = true;
+        if (r->raft_after_hello) {
+            /* RAFT on the connection the mesh dialed: against the model. */
+            raw_hello(r, r->nid, "127.0.0.1:1");
+            tcn_frame f;
+            memset(&f, 0, sizeof(f));
+            f.type = TCN_FRAME_RAFT;
+            f.u.raft.p = (const uint8_t *)"xyz";
+            f.u.raft.len = 3;
+            raw_send_frame(r, &f);
+        }
         if (r->read_stop_after_hello) {
             /* The backpressure peer: says HELLO, then never reads again. */
             raw_hello(r, r->nid, "127.0.0.1:1");
@@ -472,6 +506,7 @@ static void raw_event(struct bufferevent *bev, short events, void *ctx)
 static void raw_init(raw *r, tcn_provider *prov)
 {
     memset(r, 0, sizeof(*r));
+    track((void **)g_raws, r, true);
     tcn_error e;
     assert_int_equal(tcn_ratls_identity_new(prov, NULL, &r->id, &e), TCN_OK);
     r->nid = tcn_peer_node_id_from_key_hash(tcn_ratls_identity_key_hash(r->id));
@@ -484,6 +519,7 @@ static void raw_connect_id(raw *r, tcn_provider *prov, tcn_ratls_identity *id, c
         raw_init(r, prov);
     } else {
         memset(r, 0, sizeof(*r));
+        track((void **)g_raws, r, true);
         r->id = id;
         r->id_borrowed = true;
         r->nid = tcn_peer_node_id_from_key_hash(tcn_ratls_identity_key_hash(id));
@@ -514,7 +550,10 @@ static void raw_accept(struct evconnlistener *lis, evutil_socket_t fd, struct so
 {
     (void)lis, (void)sa, (void)len;
     raw *r = ctx;
-    assert_null(r->bev); /* one connection */
+    if (r->bev != NULL) { /* one connection; later ones (redials) are cut */
+        evutil_closesocket(fd);
+        return;
+    }
     SSL *ssl = SSL_new(r->ctx);
     assert_non_null(ssl);
     r->bev = bufferevent_openssl_socket_new(g_base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
@@ -558,7 +597,29 @@ static void raw_free(raw *r)
     if (!r->id_borrowed)
         tcn_ratls_identity_free(r->id);
     tcn_frame_decoder_free(&r->dec);
+    track((void **)g_raws, r, false);
     memset(r, 0, sizeof(*r));
+}
+
+/* After each test: whatever a failed test left running. */
+static int cleanup(void **state)
+{
+    (void)state;
+    for (int i = 0; i < MAX_RUNNING; i++) {
+        if (g_raws[i] != NULL)
+            raw_free(g_raws[i]);
+        node *n = g_running[i];
+        if (n == NULL)
+            continue;
+        tcn_peer_mesh_free(n->mesh);
+        tcn_ratls_identity_free(n->id);
+        n->mesh = NULL;
+        n->id = NULL;
+        g_running[i] = NULL;
+    }
+    memset(g_nodes, 0, sizeof(g_nodes));
+    run_for(20); /* let the peers' sockets close */
+    return 0;
 }
 
 static bool raw_connected(void *ctx) { return ((raw *)ctx)->connected; }
@@ -573,7 +634,7 @@ static void test_full_mesh(void **state)
     (void)state;
     tcn_ratls_policy pol;
     good_policy(&pol);
-    node a, b, c;
+    static node a, b, c;
     node_start(&a, 0, g_prov, &pol);
     node_start(&b, 1, g_prov, &pol);
     node_start(&c, 2, g_prov, &pol);
@@ -641,7 +702,7 @@ static void test_other_measurement_refused(void **state)
     tcn_ratls_policy pol, xpol;
     good_policy(&pol);
     lax_policy(&xpol, g_other); /* X itself would accept A: the refusal is A's */
-    node a, x;
+    static node a, x;
     node_start(&a, 0, g_prov, &pol);
     node_start(&x, 1, g_prov_exe, &xpol);
     node_dial(&x, &a);
@@ -668,7 +729,7 @@ static void test_other_platform_refused(void **state)
     tcn_ratls_policy pol, ypol;
     good_policy(&pol);
     lax_policy(&ypol, g_self);
-    node a, y;
+    static node a, y;
     node_start(&a, 0, g_prov, &pol);
     node_start(&y, 1, g_prov_plat, &ypol);
     node_dial(&y, &a);
@@ -689,7 +750,7 @@ static void test_group_mismatch_refused(void **state)
     (void)state;
     tcn_ratls_policy pol;
     good_policy(&pol);
-    node a, b, c;
+    static node a, b, c;
     node_start(&a, 0, g_prov, &pol);
     node_start(&b, 1, g_prov, &pol);
     node_start(&c, 2, g_prov, &pol);
@@ -720,7 +781,7 @@ static void test_restart_reconnects_with_backoff(void **state)
     (void)state;
     tcn_ratls_policy pol;
     good_policy(&pol);
-    node a, b;
+    static node a, b;
     node_start(&a, 0, g_prov, &pol);
     node_start(&b, 1, g_prov, &pol);
     uint16_t port = b.addr.port;
@@ -761,13 +822,13 @@ static void test_hello_checks(void **state)
     (void)state;
     tcn_ratls_policy pol;
     good_policy(&pol);
-    node a, b;
+    static node a, b;
     node_start(&a, 0, g_prov, &pol);
     node_start(&b, 1, g_prov, &pol);
     node_dial(&b, &a);
     node *ab[] = {&a, &b};
     assert_true(wait_mesh(ab, 2, 1, 1, 3000));
-    raw r;
+    static raw r;
     raw_connect(&r, g_prov, &a);
     assert_true(run_until(raw_connected, &r, 2000));
     raw_hello(&r, b.nid, b.addr_text);
@@ -781,7 +842,7 @@ static void test_hello_checks(void **state)
     assert_true(run_until(frames_pred, &w, 2000));
     raw_free(&r);
 
-    raw r2;
+    static raw r2;
     raw_connect(&r2, g_prov, &a);
     assert_true(run_until(raw_connected, &r2, 2000));
     raw_hello_v(&r2, r2.nid, "127.0.0.1:1", TCN_NODE_PROTOCOL_VERSION + 1);
@@ -801,12 +862,12 @@ static void test_duplicate_inbound_keeps_newer(void **state)
     (void)state;
     tcn_ratls_policy pol;
     good_policy(&pol);
-    node a;
+    static node a;
     node_start(&a, 0, g_prov, &pol);
     tcn_ratls_identity *id = NULL;
     tcn_error e;
     assert_int_equal(tcn_ratls_identity_new(g_prov, NULL, &id, &e), TCN_OK);
-    raw r1, r2;
+    static raw r1, r2;
     raw_connect_id(&r1, g_prov, id, &a);
     r1.answer = true;
     assert_true(run_until(raw_connected, &r1, 2000));
@@ -843,7 +904,7 @@ static void test_timeouts(void **state)
     o.hello_timeout_ms = 150;
     o.ping_interval_ms = 50;
     o.dead_after_ms = 300;
-    node a;
+    static node a;
     node_start_opt(&a, 0, g_prov, &pol, 0, &o);
 
     /* Plain TCP, no TLS. */
@@ -863,7 +924,7 @@ static void test_timeouts(void **state)
     close(fd);
 
     /* TLS, but no HELLO. */
-    raw r;
+    static raw r;
     raw_connect(&r, g_prov, &a);
     assert_true(run_until(raw_connected, &r, 2000));
     assert_true(run_until(raw_closed, &r, 2000));
@@ -872,7 +933,7 @@ static void test_timeouts(void **state)
     raw_free(&r);
 
     /* HELLO, then silence. */
-    raw s;
+    static raw s;
     raw_connect(&s, g_prov, &a);
     assert_true(run_until(raw_connected, &s, 2000));
     raw_hello(&s, s.nid, "127.0.0.1:1");
@@ -896,13 +957,14 @@ static void test_stale_attestation_dropped(void **state)
     tcn_peer_options o;
     test_options(&o);
     o.evidence_max_age_ms = 400;
-    node a, b;
+    static node a, b;
     node_start_opt(&a, 0, g_prov, &pol, 0, &o); /* re-attests only every minute */
     node_start_opt(&b, 1, g_prov, &pol, 0, &o);
     node_dial(&b, &a);
+    /* Both notice; whichever ticks first drops the pair (the other hears BYE). */
     downs_want dw = {&a, 1};
     assert_true(run_until(downs_pred, &dw, 3000));
-    assert_true(has_down(&a, "last good attestation"));
+    assert_true(has_down(&a, "last good attestation") || has_down(&b, "last good attestation"));
     node_stop(&b);
     node_stop(&a);
 
@@ -926,7 +988,7 @@ static void test_bad_bytes_close_one_connection(void **state)
     (void)state;
     tcn_ratls_policy pol;
     good_policy(&pol);
-    node a, b;
+    static node a, b;
     node_start(&a, 0, g_prov, &pol);
     node_start(&b, 1, g_prov, &pol);
     node_dial(&b, &a);
@@ -934,7 +996,7 @@ static void test_bad_bytes_close_one_connection(void **state)
     assert_true(wait_mesh(ab, 2, 1, 1, 3000));
 
     /* Garbage after a good HELLO. */
-    raw r1;
+    static raw r1;
     raw_connect(&r1, g_prov, &a);
     assert_true(run_until(raw_connected, &r1, 2000));
     raw_hello(&r1, r1.nid, "127.0.0.1:1");
@@ -950,7 +1012,7 @@ static void test_bad_bytes_close_one_connection(void **state)
     raw_free(&r1);
 
     /* A RAFT header announcing 4 GiB. */
-    raw r2;
+    static raw r2;
     raw_connect(&r2, g_prov, &a);
     assert_true(run_until(raw_connected, &r2, 2000));
     raw_hello(&r2, r2.nid, "127.0.0.1:1");
@@ -963,7 +1025,7 @@ static void test_bad_bytes_close_one_connection(void **state)
     raw_free(&r2);
 
     /* RAFT before HELLO. */
-    raw r3;
+    static raw r3;
     raw_connect(&r3, g_prov, &a);
     assert_true(run_until(raw_connected, &r3, 2000));
     tcn_frame f;
@@ -977,6 +1039,19 @@ static void test_bad_bytes_close_one_connection(void **state)
     assert_true(has_check(&a, "protocol"));
     assert_true(run_until(raw_closed, &r3, 2000));
     raw_free(&r3);
+
+    /* A peer sending RAFT on the connection A dialed (peers send RAFT only
+     * on their own outbound connection). */
+    static raw rs;
+    raw_listen(&rs, g_prov);
+    rs.raft_after_hello = true;
+    tcn_error e;
+    assert_int_equal(tcn_peer_mesh_dial(a.mesh, &rs.addr, &e), TCN_OK);
+    dw.downs = a.downs + 1;
+    assert_true(run_until(downs_pred, &dw, 2000));
+    assert_true(has_down(&a, "RAFT on a connection we dialed"));
+    tcn_peer_mesh_forget(a.mesh, rs.nid);
+    raw_free(&rs);
 
     /* A and B never noticed. */
     assert_int_equal(stats(&a).conns_up_in, 1);
@@ -1006,9 +1081,9 @@ static void test_backpressure(void **state)
     test_options(&o);
     o.out_high_water_bytes = 256u * 1024u;
     o.dead_after_ms = 10000; /* the stalled peer sends nothing; this test is not about liveness */
-    node a;
+    static node a;
     node_start_opt(&a, 0, g_prov, &pol, 0, &o);
-    raw r;
+    static raw r;
     raw_listen(&r, g_prov);
     r.read_stop_after_hello = true;
     tcn_error e;
@@ -1044,7 +1119,9 @@ static void test_backpressure(void **state)
     raw_free(&r);
     tcn_peer_mesh_free(a.mesh); /* without close_all: everything is freed at once */
     tcn_ratls_identity_free(a.id);
+    a.mesh = NULL;
     g_nodes[0] = NULL;
+    track((void **)g_running, &a, false);
 }
 
 typedef struct {
@@ -1069,7 +1146,7 @@ static void test_reattestation(void **state)
     test_options(&o);
     o.reattest_interval_ms = 60;
     o.reattest_answer_ms = 300;
-    node a, b;
+    static node a, b;
     node_start_opt(&a, 0, g_prov, &pol, 0, &o);
     node_start_opt(&b, 1, g_prov, &pol, 0, &o);
     node_dial(&b, &a);
@@ -1083,7 +1160,7 @@ static void test_reattestation(void **state)
     assert_true(wait_mesh(ab, 2, 1, 1, 10));
 
     /* A raw peer that says HELLO and then ignores challenges. */
-    raw r;
+    static raw r;
     raw_connect(&r, g_prov, &a);
     assert_true(run_until(raw_connected, &r, 2000));
     raw_hello(&r, r.nid, "127.0.0.1:1");
@@ -1099,7 +1176,7 @@ static void test_reattestation(void **state)
     raw_free(&r);
 
     /* One that answers stays. */
-    raw r2;
+    static raw r2;
     raw_connect(&r2, g_prov, &a);
     r2.answer = true;
     assert_true(run_until(raw_connected, &r2, 2000));
@@ -1121,7 +1198,7 @@ static void test_forget(void **state)
     (void)state;
     tcn_ratls_policy pol;
     good_policy(&pol);
-    node a, b;
+    static node a, b;
     node_start(&a, 0, g_prov, &pol);
     node_start(&b, 1, g_prov, &pol);
     node_dial(&a, &b);
@@ -1198,19 +1275,19 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_full_mesh),
-        cmocka_unit_test(test_other_measurement_refused),
-        cmocka_unit_test(test_other_platform_refused),
-        cmocka_unit_test(test_group_mismatch_refused),
-        cmocka_unit_test(test_restart_reconnects_with_backoff),
-        cmocka_unit_test(test_hello_checks),
-        cmocka_unit_test(test_duplicate_inbound_keeps_newer),
-        cmocka_unit_test(test_timeouts),
-        cmocka_unit_test(test_stale_attestation_dropped),
-        cmocka_unit_test(test_bad_bytes_close_one_connection),
-        cmocka_unit_test(test_backpressure),
-        cmocka_unit_test(test_reattestation),
-        cmocka_unit_test(test_forget),
+        cmocka_unit_test_teardown(test_full_mesh, cleanup),
+        cmocka_unit_test_teardown(test_other_measurement_refused, cleanup),
+        cmocka_unit_test_teardown(test_other_platform_refused, cleanup),
+        cmocka_unit_test_teardown(test_group_mismatch_refused, cleanup),
+        cmocka_unit_test_teardown(test_restart_reconnects_with_backoff, cleanup),
+        cmocka_unit_test_teardown(test_hello_checks, cleanup),
+        cmocka_unit_test_teardown(test_duplicate_inbound_keeps_newer, cleanup),
+        cmocka_unit_test_teardown(test_timeouts, cleanup),
+        cmocka_unit_test_teardown(test_stale_attestation_dropped, cleanup),
+        cmocka_unit_test_teardown(test_bad_bytes_close_one_connection, cleanup),
+        cmocka_unit_test_teardown(test_backpressure, cleanup),
+        cmocka_unit_test_teardown(test_reattestation, cleanup),
+        cmocka_unit_test_teardown(test_forget, cleanup),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
