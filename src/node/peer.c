@@ -391,7 +391,14 @@ static int queue_bytes(struct conn *c, const void *hdr, size_t hlen, const void 
     struct evbuffer *out = bufferevent_get_output(c->bev);
     if (evbuffer_get_length(out) + hlen + n > out_hard_limit(c->m))
         return TCN_ERR_BUSY;
-    if (evbuffer_add(out, hdr, hlen) != 0 || (n > 0 && evbuffer_add(out, p, n) != 0))
+    /* A frame goes out whole or not at all: half a frame would desynchronise
+     * the stream. Built aside, then moved (moving chains does not copy). */
+    struct evbuffer *tmp = evbuffer_new();
+    int ok = tmp != NULL && evbuffer_add(tmp, hdr, hlen) == 0 && (n == 0 || evbuffer_add(tmp, p, n) == 0) &&
+             evbuffer_add_buffer(out, tmp) == 0;
+    if (tmp != NULL)
+        evbuffer_free(tmp);
+    if (!ok)
         return TCN_ERR_NOMEM;
     c->m->st.frames_out++;
     c->m->st.bytes_out += hlen + n;
