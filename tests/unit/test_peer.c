@@ -1191,6 +1191,45 @@ static void test_reattestation(void **state)
     node_stop(&a);
 }
 
+static int64_t g_fake_ms;
+
+static int64_t fake_clock(void *ctx)
+{
+    (void)ctx;
+    return g_fake_ms;
+}
+
+/* The mesh reads time only through its clock: jumping an injected clock past
+ * the dead-peer timeout drops the peer at the next tick. */
+static void test_injected_clock(void **state)
+{
+    (void)state;
+    tcn_ratls_policy pol;
+    good_policy(&pol);
+    tcn_peer_options o;
+    test_options(&o);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    g_fake_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    o.now_ms = fake_clock;
+    o.ping_interval_ms = 60000; /* no PING moves anything while we wait */
+    o.dead_after_ms = 120000;
+    static node a, b;
+    node_start_opt(&a, 0, g_prov, &pol, 0, &o);
+    node_start(&b, 1, g_prov, &pol);
+    node_dial(&b, &a);
+    node *ab[] = {&a, &b};
+    assert_true(wait_mesh(ab, 2, 1, 1, 3000));
+    run_for(100);
+    assert_int_equal(a.downs, 0);
+    g_fake_ms += 120001; /* two minutes pass for A only */
+    downs_want dw = {&a, 1};
+    assert_true(run_until(downs_pred, &dw, 1000));
+    assert_true(has_down(&a, "dead: nothing received"));
+    node_stop(&b);
+    node_stop(&a);
+}
+
 /* A forgotten node is cut (BYE REMOVED), not redialed, and refused when it
  * comes back. */
 static void test_forget(void **state)
@@ -1288,6 +1327,7 @@ int main(void)
         cmocka_unit_test_teardown(test_backpressure, cleanup),
         cmocka_unit_test_teardown(test_reattestation, cleanup),
         cmocka_unit_test_teardown(test_forget, cleanup),
+        cmocka_unit_test_teardown(test_injected_clock, cleanup),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
