@@ -149,7 +149,5 @@
 #define TCN_PEER_DEFAULT_IN_HIGH_WATER_BYTES (256u * 1024u)
 /* close_all gives BYEs this long to leave before cutting. */
 #define TCN_PEER_LINGER_MS 1000u
-/* Lower bounds of the options (tests use short timers). */
-#define TCN_PEER_TIMER_MS_MIN 1u
 
 #endif
