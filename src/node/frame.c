@@ -22,9 +22,9 @@ _Static_assert(TCN_FRAME_HELLO_NAME_BYTES_MAX <= UINT8_MAX && TCN_FRAME_HELLO_AD
                "u8 length prefixes");
 _Static_assert(TCN_FRAME_HELLO_ADDR_BYTES_MAX <= TCN_NODE_ADDR_CHARS_MAX, "an API address parses as a config address");
 
-/* The smallest HELLO: one-byte name and address (the address parser then
- * judges the address). */
-#define HELLO_BYTES_MIN (2u + 8u + TCN_FRAME_GROUP_ID_BYTES + 1u + 1u + 1u + 1u)
+/* The smallest HELLO: one-byte name and addresses (the address parser then
+ * judges the addresses). */
+#define HELLO_BYTES_MIN (2u + 8u + TCN_FRAME_GROUP_ID_BYTES + 1u + 1u + 1u + 1u + 1u + 1u)
 
 struct type_row {
     const char *name;
@@ -108,18 +108,18 @@ static bool printable(const uint8_t *p, size_t n)
     return true;
 }
 
-/* The API address in HELLO: an IP literal with a port, in canonical text
- * (so the bytes have one spelling and re-encode identically). */
-static int api_addr_check(const char *s, size_t len, tcn_error *err)
+/* The API and peer addresses in HELLO: IP literals with a port, in
+ * canonical text (so the bytes have one spelling and re-encode identically). */
+static int addr_check(const char *field, const char *s, size_t len, tcn_error *err)
 {
     tcn_node_addr a;
     const char *why = NULL;
     if (tcn_node_addr_parse(s, len, false, &a, &why) != TCN_OK)
-        return tcn_err_set(err, TCN_ERR_MALFORMED, "frame HELLO: api_addr: %s", why);
+        return tcn_err_set(err, TCN_ERR_MALFORMED, "frame HELLO: %s: %s", field, why);
     char canon[TCN_NODE_ADDR_CHARS_MAX + 1];
     size_t clen = tcn_node_addr_format(&a, canon, sizeof(canon));
     TCN_ENSURE(clen == len && memcmp(canon, s, len) == 0, err, TCN_ERR_MALFORMED,
-               "frame HELLO: api_addr: not in canonical form (%s)", canon);
+               "frame HELLO: %s: not in canonical form (%s)", field, canon);
     return TCN_OK;
 }
 
@@ -155,7 +155,9 @@ static int hello_decode(tcn_cursor *c, tcn_frame_hello *h, tcn_error *err)
     TCN_ENSURE(tcn_node_name_valid(h->name, n), err, TCN_ERR_MALFORMED,
                "frame HELLO: name: only letters, digits, '.', '_' and '-' are allowed");
     TCN_GUARD(short_string(c, "frame HELLO: api_addr", 1, TCN_FRAME_HELLO_ADDR_BYTES_MAX, h->api_addr, &n, err));
-    return api_addr_check(h->api_addr, n, err);
+    TCN_GUARD(addr_check("api_addr", h->api_addr, n, err));
+    TCN_GUARD(short_string(c, "frame HELLO: peer_addr", 1, TCN_FRAME_HELLO_ADDR_BYTES_MAX, h->peer_addr, &n, err));
+    return addr_check("peer_addr", h->peer_addr, n, err);
 }
 
 static int bye_decode(tcn_cursor *c, tcn_frame_bye *b, tcn_error *err)
@@ -253,7 +255,14 @@ static int encode_check(const tcn_frame *f, tcn_error *err)
         size_t al = strnlen(h->api_addr, sizeof(h->api_addr));
         TCN_ENSURE(al >= 1 && al < sizeof(h->api_addr), err, TCN_ERR_USAGE, "frame HELLO: api_addr: 1..%u bytes",
                    TCN_FRAME_HELLO_ADDR_BYTES_MAX);
-        if (api_addr_check(h->api_addr, al, err) != TCN_OK) {
+        if (addr_check("api_addr", h->api_addr, al, err) != TCN_OK) {
+            err->code = TCN_ERR_USAGE;
+            return TCN_ERR_USAGE;
+        }
+        size_t pl = strnlen(h->peer_addr, sizeof(h->peer_addr));
+        TCN_ENSURE(pl >= 1 && pl < sizeof(h->peer_addr), err, TCN_ERR_USAGE, "frame HELLO: peer_addr: 1..%u bytes",
+                   TCN_FRAME_HELLO_ADDR_BYTES_MAX);
+        if (addr_check("peer_addr", h->peer_addr, pl, err) != TCN_OK) {
             err->code = TCN_ERR_USAGE;
             return TCN_ERR_USAGE;
         }
@@ -295,7 +304,8 @@ static int encode_payload(const tcn_frame *f, tcn_buf *b)
         TCN_GUARD(tcn_buf_u64be(b, h->node_id));
         TCN_GUARD(tcn_buf_append(b, h->group_id, sizeof(h->group_id)));
         TCN_GUARD(put_short_string(b, h->name, strlen(h->name)));
-        return put_short_string(b, h->api_addr, strlen(h->api_addr));
+        TCN_GUARD(put_short_string(b, h->api_addr, strlen(h->api_addr)));
+        return put_short_string(b, h->peer_addr, strlen(h->peer_addr));
     }
     case TCN_FRAME_RAFT:
         return tcn_buf_append(b, f->u.raft.p, f->u.raft.len);

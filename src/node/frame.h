@@ -14,6 +14,8 @@
  *                           name_len:u8 name  (1..63 of [A-Za-z0-9._-])
  *                           api_len:u8 api    (1..63: IPv4:port or
  *                                              [IPv6]:port, canonical text)
+ *                           peer_len:u8 peer  (the sender's peer listen
+ *                                              address, same rules as api)
  *   RAFT (2)                one Raft codec message (raft/codec.h), 1 ..
  *                           TCN_FRAME_PAYLOAD_MAX bytes, opaque here
  *   REATTEST_CHALLENGE (3)  nonce:32 bytes
@@ -68,6 +70,7 @@ typedef struct tcn_frame_hello {
     uint8_t group_id[TCN_FRAME_GROUP_ID_BYTES];
     char name[TCN_FRAME_HELLO_NAME_BYTES_MAX + 1];    /* NUL-terminated */
     char api_addr[TCN_FRAME_HELLO_ADDR_BYTES_MAX + 1]; /* NUL-terminated */
+    char peer_addr[TCN_FRAME_HELLO_ADDR_BYTES_MAX + 1]; /* NUL-terminated: where peers dial the sender */
 } tcn_frame_hello;
 
 /* Bytes the frame does not own: for a decoded frame they point into the

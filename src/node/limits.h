@@ -30,9 +30,11 @@
 #define TCN_FRAME_HELLO_NAME_BYTES_MAX 63u
 #define TCN_FRAME_HELLO_ADDR_BYTES_MAX 63u /* "[" 45-char IPv6 "]:65535" is 53 */
 #define TCN_FRAME_GROUP_ID_BYTES 16u       /* DESIGN §4 "Group id" */
-/* protocol_version:u16 node_id:u64 group_id:16 name_len:u8 name api_len:u8 api */
-#define TCN_FRAME_HELLO_BYTES_MAX \
-    (2u + 8u + TCN_FRAME_GROUP_ID_BYTES + 1u + TCN_FRAME_HELLO_NAME_BYTES_MAX + 1u + TCN_FRAME_HELLO_ADDR_BYTES_MAX)
+/* protocol_version:u16 node_id:u64 group_id:16 name_len:u8 name api_len:u8 api
+ * peer_len:u8 peer (the sender's peer listen address, same rules as api) */
+#define TCN_FRAME_HELLO_BYTES_MAX                                                                                    \
+    (2u + 8u + TCN_FRAME_GROUP_ID_BYTES + 1u + TCN_FRAME_HELLO_NAME_BYTES_MAX + 1u + TCN_FRAME_HELLO_ADDR_BYTES_MAX + \
+     1u + TCN_FRAME_HELLO_ADDR_BYTES_MAX)
 /* The peer protocol this build speaks (the meaning of the frames and of the
  * Raft codec inside them); HELLO carries it so a node can refuse a peer it
  * cannot talk to with BYE VERSION instead of misreading it. */
@@ -103,5 +105,49 @@
 #define TCN_NODE_DEFAULT_EVIDENCE_MAX_AGE_INTERVALS 3u
 #define TCN_NODE_EVIDENCE_MAX_AGE_INTERVALS_MIN 2u
 #define TCN_NODE_EVIDENCE_MAX_AGE_MS_MAX 604800000u /* a week */
+
+/* --- Peer mesh (peer.h, docs/NODE.md §3) ---------------------------------- */
+
+/* Connections at once, verified or not: a network has at most
+ * TCN_RAFT_MEMBERS_MAX members, two connections each way, plus room for
+ * joiners and reconnects. Anyone can open a TCP connection, so the number
+ * of unverified ones must be bounded too. */
+#define TCN_PEER_CONNS_MAX 64u
+/* Addresses kept dialed (configured joins and advertised peer addresses). */
+#define TCN_PEER_DIALS_MAX (4u * TCN_RAFT_MEMBERS_MAX)
+/* Node ids refused after tcn_peer_mesh_forget (oldest forgotten first). */
+#define TCN_PEER_FORGOTTEN_MAX 32u
+#define TCN_PEER_LISTEN_BACKLOG 16
+/* A dial-back (an address learned from a HELLO) is given up after this many
+ * attempts in a row that fail (about a minute at the default backoff). */
+#define TCN_PEER_AUTO_DIAL_FAILURES_MAX 12u
+
+#define TCN_PEER_DEFAULT_HANDSHAKE_TIMEOUT_MS 5000u
+#define TCN_PEER_DEFAULT_HELLO_TIMEOUT_MS 5000u
+/* A PING every second; nothing heard for 5 s is a dead peer (Raft's own
+ * heartbeats usually keep the line busier than this). */
+#define TCN_PEER_DEFAULT_PING_INTERVAL_MS 1000u
+#define TCN_PEER_DEFAULT_DEAD_AFTER_MS 5000u
+#define TCN_PEER_DEFAULT_REATTEST_INTERVAL_MS TCN_NODE_DEFAULT_REATTEST_INTERVAL_MS
+/* Fresh evidence (sim: one signature; Nitro/SGX: a device round trip) must
+ * come back within this. */
+#define TCN_PEER_DEFAULT_REATTEST_ANSWER_MS 10000u
+/* Redial: 100 ms doubling to 10 s, each delay drawn from [d/2, d]. */
+#define TCN_PEER_DEFAULT_BACKOFF_MIN_MS 100u
+#define TCN_PEER_DEFAULT_BACKOFF_MAX_MS 10000u
+#define TCN_PEER_DEFAULT_TICK_MS 50u
+/* send_raft refuses (TCN_ERR_BUSY) while this much waits to be sent to a
+ * peer: two full AppendEntries batches. A connection then holds at most
+ * this plus one frame (the one queued just below the mark). */
+#define TCN_PEER_DEFAULT_OUT_HIGH_WATER_BYTES (2u * TCN_FRAME_BYTES_MAX)
+/* Control frames (PONG, BYE, EVIDENCE) are not refused, but a peer that
+ * makes us queue beyond high water + this (it sends PINGs and never reads
+ * our PONGs) is dropped. */
+#define TCN_PEER_OUT_SLACK_BYTES (TCN_FRAME_BYTES_MAX + 64u * 1024u)
+/* Reading pauses while this much decrypted input waits (the decoder then
+ * takes it all; it holds at most one frame). */
+#define TCN_PEER_DEFAULT_IN_HIGH_WATER_BYTES (256u * 1024u)
+/* close_all gives BYEs this long to leave before cutting. */
+#define TCN_PEER_LINGER_MS 1000u
 
 #endif

@@ -188,6 +188,14 @@ int tcn_ratls_ssl_peer(const SSL *ssl, const tcn_ratls_peer **out, tcn_error *er
     return TCN_OK;
 }
 
+tcn_ratls_reason tcn_ratls_ssl_refusal(const SSL *ssl)
+{
+    if (indices(NULL) != TCN_OK)
+        return TCN_RATLS_OK;
+    const struct verdict *v = SSL_get_ex_data(ssl, g_ssl_idx);
+    return v != NULL && v->code != TCN_OK ? v->peer.reason : TCN_RATLS_OK;
+}
+
 int tcn_ratls_ssl_error(const SSL *ssl, int ret, tcn_error *err)
 {
     int kind = SSL_get_error(ssl, ret);

@@ -268,6 +268,10 @@ int tcn_ratls_ctx_set_identity(SSL_CTX *ctx, const tcn_ratls_identity *id, tcn_e
  * or the refusal (code and message), or TCN_ERR_NOT_FOUND when no peer
  * certificate was verified (server-auth only, or none was sent). */
 int tcn_ratls_ssl_peer(const SSL *ssl, const tcn_ratls_peer **out, tcn_error *err) TCN_MUST_CHECK;
+/* The check that refused the peer's certificate on this connection, or
+ * TCN_RATLS_OK when none did (accepted, or not verified yet): for callers
+ * that count refusals by check without parsing messages. */
+tcn_ratls_reason tcn_ratls_ssl_refusal(const SSL *ssl);
 /* Explains a failed SSL_do_handshake (ret is its return value): our refusal
  * when the verify callback refused, else what OpenSSL or the peer's alert
  * says ("TLS 1.3 only", "no certificate", "refused by the peer", I/O). Clears

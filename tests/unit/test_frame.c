@@ -26,6 +26,7 @@ static size_t samples(tcn_frame *s)
     s[n].u.hello.node_id = 0x0102030405060708ull;
     strcpy(s[n].u.hello.name, "node-a.1_x");
     strcpy(s[n].u.hello.api_addr, "10.0.0.7:7500");
+    strcpy(s[n].u.hello.peer_addr, "10.0.0.7:7400");
     n++;
 
     s[n].type = TCN_FRAME_HELLO;
@@ -35,6 +36,7 @@ static size_t samples(tcn_frame *s)
         s[n].u.hello.group_id[i] = (uint8_t)(0xa0 + i);
     memset(s[n].u.hello.name, 'N', TCN_FRAME_HELLO_NAME_BYTES_MAX);
     strcpy(s[n].u.hello.api_addr, "[2001:db8::1]:65535");
+    strcpy(s[n].u.hello.peer_addr, "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535");
     n++;
 
     /* A real Raft codec message: the RAFT payload is exactly its bytes. */
@@ -106,7 +108,8 @@ static bool frame_equal(const tcn_frame *a, const tcn_frame *b)
         return a->u.hello.protocol_version == b->u.hello.protocol_version &&
                a->u.hello.node_id == b->u.hello.node_id &&
                memcmp(a->u.hello.group_id, b->u.hello.group_id, 16) == 0 &&
-               strcmp(a->u.hello.name, b->u.hello.name) == 0 && strcmp(a->u.hello.api_addr, b->u.hello.api_addr) == 0;
+               strcmp(a->u.hello.name, b->u.hello.name) == 0 && strcmp(a->u.hello.api_addr, b->u.hello.api_addr) == 0 &&
+               strcmp(a->u.hello.peer_addr, b->u.hello.peer_addr) == 0;
     case TCN_FRAME_RAFT:
         return bytes_equal(&a->u.raft, &b->u.raft);
     case TCN_FRAME_REATTEST_EVIDENCE:
@@ -201,11 +204,13 @@ static void test_wire_layout(void **state)
     f.u.hello.group_id[15] = 0xee;
     strcpy(f.u.hello.name, "a");
     strcpy(f.u.hello.api_addr, "1.2.3.4:5");
+    strcpy(f.u.hello.peer_addr, "5.6.7.8:9");
     assert_int_equal(tcn_frame_encode(&f, &b, &err), TCN_OK);
-    const uint8_t hello[] = {'T', 1, 1, 0, 0, 0, 0, 38,                 /* header */
+    const uint8_t hello[] = {'T', 1, 1, 0, 0, 0, 0, 48,                 /* header */
                              0, 1, 0, 0, 0, 0, 0, 0, 0, 9,              /* version, node id */
                              0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xee, /* group id */
-                             1, 'a', 9, '1', '.', '2', '.', '3', '.', '4', ':', '5'};
+                             1, 'a', 9, '1', '.', '2', '.', '3', '.', '4', ':', '5',
+                             9, '5', '.', '6', '.', '7', '.', '8', ':', '9'};
     assert_int_equal(b.len, sizeof(hello));
     assert_memory_equal(b.p, hello, sizeof(hello));
 
@@ -300,6 +305,10 @@ static void test_encode_refuses_what_decode_refuses(void **state)
     f = s[0], strcpy(f.u.hello.api_addr, "[2001:0db8::1]:7500"), encode_refused(&f, "canonical");
     f = s[0], strcpy(f.u.hello.api_addr, "10.0.0.7:0"), encode_refused(&f, "port");
     f = s[0], f.u.hello.api_addr[0] = '\0', encode_refused(&f, "api_addr");
+    f = s[0], f.u.hello.peer_addr[0] = '\0', encode_refused(&f, "peer_addr");
+    f = s[0], strcpy(f.u.hello.peer_addr, "node.example:7400"), encode_refused(&f, "host names are not allowed");
+    f = s[0], strcpy(f.u.hello.peer_addr, "[2001:0db8::1]:7400"), encode_refused(&f, "peer_addr: not in canonical");
+    f = s[0], memset(f.u.hello.peer_addr, '1', sizeof(f.u.hello.peer_addr)), encode_refused(&f, "peer_addr"); /* no NUL */
     f = s[2], f.u.raft.len = 0, encode_refused(&f, "RAFT payload of 0 bytes");
     f = s[2], f.u.raft.len = (size_t)TCN_FRAME_PAYLOAD_MAX + 1, encode_refused(&f, "exceeds the maximum");
     f = s[2], f.u.raft.p = NULL, encode_refused(&f, "no bytes");
@@ -550,7 +559,8 @@ static void test_header_refused_at_first_bad_byte(void **state)
         {{'T', 1, 6, 0, 0, 0, 0, 15}, 7, TCN_ERR_MALFORMED, "PONG payload of 15 bytes, expected exactly 16"},
         {{'T', 1, 3, 0, 0, 0, 0, 31}, 7, TCN_ERR_MALFORMED, "expected exactly 32"},
         {{'T', 1, 2, 0, 0, 0, 0, 0}, 7, TCN_ERR_MALFORMED, "RAFT payload of 0 bytes is below the minimum 1"},
-        {{'T', 1, 1, 0, 0, 0, 0, 200}, 7, TCN_ERR_TOO_LARGE, "HELLO payload of 200 bytes exceeds the maximum 154"},
+        {{'T', 1, 1, 0, 0, 0, 0, 219}, 7, TCN_ERR_TOO_LARGE, "HELLO payload of 219 bytes exceeds the maximum 218"},
+        {{'T', 1, 1, 0, 0, 0, 0, 31}, 7, TCN_ERR_MALFORMED, "HELLO payload of 31 bytes is below the minimum 32"},
         {{'T', 1, 7, 0, 0, 0, 0, 2}, 7, TCN_ERR_MALFORMED, "BYE payload of 2 bytes is below the minimum 3"},
         {{'T', 1, 7, 0, 0, 0, 0, 131}, 7, TCN_ERR_TOO_LARGE, "BYE payload of 131 bytes"},
         {{'T', 1, 4, 0, 0, 1, 4, 1}, 7, TCN_ERR_TOO_LARGE, "REATTEST_EVIDENCE payload of 66561 bytes"},
@@ -716,8 +726,8 @@ static int decode_payload(int type, const uint8_t *p, size_t n, tcn_error *err)
     return rc;
 }
 
-static void hello_refused(const char *name, const char *addr, uint64_t id, uint16_t ver, const char *extra,
-                          const char *needle)
+static void hello_refused(const char *name, const char *addr, const char *peer, uint64_t id, uint16_t ver,
+                          const char *extra, const char *needle)
 {
     uint8_t p[300];
     size_t n = 0;
@@ -734,6 +744,12 @@ static void hello_refused(const char *name, const char *addr, uint64_t id, uint1
     p[n++] = (uint8_t)al;
     memcpy(p + n, addr, al);
     n += al;
+    if (peer != NULL) { /* NULL: the payload ends after the API address */
+        size_t pl = strlen(peer);
+        p[n++] = (uint8_t)pl;
+        memcpy(p + n, peer, pl);
+        n += pl;
+    }
     memcpy(p + n, extra, strlen(extra));
     n += strlen(extra);
     tcn_error err;
@@ -749,20 +765,28 @@ static void test_payload_fields_checked(void **state)
     tcn_error err;
     /* The reference HELLO decodes; each variant below changes one thing. */
     const uint8_t okp[] = {0, 1, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                           1, 'a', 9, '1', '.', '2', '.', '3', '.', '4', ':', '5'};
+                           1, 'a', 9, '1', '.', '2', '.', '3', '.', '4', ':', '5',
+                           9, '1', '.', '2', '.', '3', '.', '4', ':', '6'};
     assert_int_equal(decode_payload(TCN_FRAME_HELLO, okp, sizeof(okp), &err), TCN_OK);
-    hello_refused("a", "1.2.3.4:5", 0, 1, "", "node_id 0");
-    hello_refused("a", "1.2.3.4:5", 9, 0, "", "protocol_version 0");
-    hello_refused("", "1.2.3.4:5", 9, 1, "", "name: length 0");
-    hello_refused("a b", "1.2.3.4:5", 9, 1, "", "name: only letters");
-    hello_refused("a", "host.example:5", 9, 1, "", "host names are not allowed");
-    hello_refused("a", "1.2.3.4", 9, 1, "", "expected HOST:PORT");
-    hello_refused("a", "01.2.3.4:5", 9, 1, "", "api_addr");
-    hello_refused("a", "1.2.3.4:05", 9, 1, "", "port");
-    hello_refused("a", "1.2.3.4:65536", 9, 1, "", "port");
-    hello_refused("a", "[::0:1]:5", 9, 1, "", "canonical");
-    hello_refused("a", "::1:5", 9, 1, "", "brackets");
-    hello_refused("a", "1.2.3.4:5", 9, 1, "x", "1 trailing bytes");
+    hello_refused("a", "1.2.3.4:5", "1.2.3.4:6", 0, 1, "", "node_id 0");
+    hello_refused("a", "1.2.3.4:5", "1.2.3.4:6", 9, 0, "", "protocol_version 0");
+    hello_refused("", "1.2.3.4:5", "1.2.3.4:6", 9, 1, "", "name: length 0");
+    hello_refused("a b", "1.2.3.4:5", "1.2.3.4:6", 9, 1, "", "name: only letters");
+    hello_refused("a", "host.example:5", "1.2.3.4:6", 9, 1, "", "host names are not allowed");
+    hello_refused("a", "1.2.3.4", "1.2.3.4:6", 9, 1, "", "expected HOST:PORT");
+    hello_refused("a", "01.2.3.4:5", "1.2.3.4:6", 9, 1, "", "api_addr");
+    hello_refused("a", "1.2.3.4:05", "1.2.3.4:6", 9, 1, "", "port");
+    hello_refused("a", "1.2.3.4:65536", "1.2.3.4:6", 9, 1, "", "port");
+    hello_refused("a", "[::0:1]:5", "1.2.3.4:6", 9, 1, "", "canonical");
+    hello_refused("a", "::1:5", "1.2.3.4:6", 9, 1, "", "brackets");
+    hello_refused("a", "1.2.3.4:5", "1.2.3.4:6", 9, 1, "x", "1 trailing bytes");
+    /* The peer address: present, and checked like the API address. */
+    hello_refused("a", "1.2.3.4:5", NULL, 9, 1, "xxx", "peer_addr");
+    hello_refused("a", "1.2.3.4:5", "", 9, 1, "", "peer_addr: length 0");
+    hello_refused("a", "1.2.3.4:5", "host.example:6", 9, 1, "", "host names are not allowed");
+    hello_refused("a", "1.2.3.4:5", "01.2.3.4:6", 9, 1, "", "peer_addr");
+    hello_refused("a", "1.2.3.4:5", "1.2.3.4:0", 9, 1, "", "peer_addr");
+    hello_refused("a", "1.2.3.4:5", "[::0:1]:6", 9, 1, "", "peer_addr: not in canonical");
     /* A NUL inside the name, and a name length running past the payload. */
     uint8_t nul[sizeof(okp) + 1];
     memcpy(nul, okp, 26);
@@ -806,7 +830,7 @@ static void test_limits(void **state)
     (void)state;
     assert_true(TCN_FRAME_PAYLOAD_MAX >= TCN_RAFT_MSG_BYTES_MAX);
     assert_true(TCN_FRAME_PAYLOAD_MAX >= TCN_RAFT_SNAPSHOT_CHUNK_BYTES_MAX);
-    assert_int_equal(TCN_FRAME_HELLO_BYTES_MAX, 154);
+    assert_int_equal(TCN_FRAME_HELLO_BYTES_MAX, 218);
     /* The longest canonical IPv6 API address fits a HELLO. */
     char addr[80];
     snprintf(addr, sizeof(addr), "[ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255]:65535");
