@@ -28,6 +28,8 @@ typedef struct swap_mem {
     uint64_t mine;             /* the payout whose intent this leadership proposed */
     uint64_t stuck_payout;     /* the intent the chain would not take ... */
     uint64_t stuck_since_ms;   /* ... since then (as this leadership saw it) */
+    uint32_t sweeps;           /* sweeps signed for distinct nonce values (bounded: sweep_attempts_max) */
+    tcn_chain_hash sweep_value; /* the nonce value of the last one */
 } swap_mem;
 
 struct tcn_exec {
@@ -46,6 +48,7 @@ void tcn_exec_options_default(tcn_exec_options *o)
     o->resend_ms = 1000;
     o->proposal_timeout_ms = 2000;
     o->cancel_after_ms = 10000;
+    o->sweep_attempts_max = 8;
 }
 
 int tcn_exec_new(const tcn_exec_options *o, tcn_exec **out)
@@ -147,7 +150,7 @@ static int fill_refund(ctx *c, uint64_t swap_id, const tcn_chain_hash *value, ui
 {
     uint64_t bal = tcn_state_refund_balance(c->st, swap_id, escrow);
     *len = 0;
-    if (bal <= TCN_STATE_TX_FEE)
+    if (tcn_state_refund_lamports(bal) == 0)
         return TCN_OK;
     tcn_error err;
     c->x->tx.len = 0;
@@ -356,8 +359,40 @@ static void swap_intent(ctx *c, swap_mem *m, const tcn_swap_view *v)
     }
 }
 
-/* OPEN without an intent: record what changed on the chain, or start the
- * next due payout. */
+/* The swap is done (tcn_state_sweep_due) and the chain shows what the state
+ * does: return everything to refund_to, the coordinator paying. The same
+ * bytes are resent while the nonce holds its value; once it moves (the
+ * sweep landed, or failed on a deposit that would have left the escrow rent
+ * paying) the next step observes, and sweeps again if anything is left —
+ * at most sweep_attempts_max nonce values per leadership, since each
+ * failure costs the coordinator a fee. Two leaders may each sign one: both
+ * are bound to the swap's nonce value and pay only refund_to, so at most
+ * one lands, and either is what the swap is owed. */
+static void sweep(ctx *c, swap_mem *m, const tcn_swap_view *v)
+{
+    bool again = m->sweeps > 0 && tcn_chain_hash_eq(&m->sweep_value, &v->nonce_value);
+    if (!again && m->sweeps >= c->x->o.sweep_attempts_max) {
+        c->x->stats.sweeps_abandoned++;
+        return;
+    }
+    if (again && c->now_ms < m->next_send_ms)
+        return;
+    tcn_error err;
+    c->x->tx.len = 0;
+    if (tcn_state_sign_sweep(c->st, v->id, &v->nonce_value, v->escrow_lamports, &c->x->tx, &err) != TCN_OK)
+        return;
+    send_tx(c, c->x->tx.p, c->x->tx.len);
+    if (!again) {
+        m->sweeps++;
+        m->sweep_value = v->nonce_value;
+        c->x->stats.sweeps++;
+    }
+    m->next_send_ms = c->now_ms + c->x->o.resend_ms;
+}
+
+/* OPEN without an intent: record what changed on the chain; past the
+ * deadline send the refund; sweep a swap that is done; or start the next
+ * due payout. */
 static void swap_open(ctx *c, swap_mem *m, const tcn_swap_view *v)
 {
     tcn_exec_account nonce;
@@ -368,6 +403,21 @@ static void swap_open(ctx *c, swap_mem *m, const tcn_swap_view *v)
         return; /* an answer older than what the state knows: ask again later */
     if (!tcn_chain_hash_eq(&nonce.nonce.durable_nonce, &v->nonce_value) || bal != v->escrow_lamports) {
         observe(c, m, v, &nonce, slot, bal); /* apply refuses a slot that went back */
+        return;
+    }
+    if (c->now_ms > v->deadline_ms && v->refund_len > 0) {
+        /* Past the deadline no payout can get an intent: the leader sends
+         * the committed refund itself (it pays only refund_to; resent until
+         * the nonce moves), and the sweep follows once it lands. */
+        if (c->now_ms >= m->next_send_ms) {
+            send_tx(c, v->refund, v->refund_len);
+            c->x->stats.refunds_sent++;
+            m->next_send_ms = c->now_ms + c->x->o.resend_ms;
+        }
+        return;
+    }
+    if (tcn_state_sweep_due(c->st, v->id, c->now_ms)) {
+        sweep(c, m, v);
         return;
     }
     for (size_t i = 0; i < v->n_payouts; i++) {
