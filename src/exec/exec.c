@@ -40,6 +40,13 @@ struct tcn_exec {
     tcn_buf cmd;
     tcn_buf tx;
     tcn_exec_stats stats;
+    /* Pacing runs on the executor's own clock, advanced by how much the
+     * caller's clock moved (never back): now_ms is raised to the state's
+     * time for what it stamps, and a leader whose clock is behind the state's
+     * (a machine that booted late, a host clock set back) would otherwise see
+     * no time pass at all and never resend (tcn-sim --seed 7 --steps 5000
+     * --workload payouts: a sweep lost on its way was never sent again). */
+    uint64_t pace_ms, last_caller_ms;
 };
 
 void tcn_exec_options_default(tcn_exec_options *o)
@@ -98,7 +105,8 @@ typedef struct ctx {
     tcn_exec *x;
     uint64_t mark; /* view_mark of the swap being handled */
     const tcn_state *st;
-    uint64_t now_ms;
+    uint64_t now_ms;  /* stamped into commands, and the time the state's rules use */
+    uint64_t pace_ms; /* the executor's own monotonic time: resends, timeouts */
     const tcn_exec_chain *chain;
     tcn_exec_propose_fn propose;
     void *pctx;
@@ -129,7 +137,7 @@ static void propose(ctx *c, swap_mem *m, tcn_cmd *cmd)
         return; /* only out of memory: try again next step */
     if (c->propose(c->pctx, c->x->cmd.p, c->x->cmd.len) == TCN_OK) {
         c->x->stats.proposed++;
-        m->pending_until_ms = c->now_ms + c->x->o.proposal_timeout_ms;
+        m->pending_until_ms = c->pace_ms + c->x->o.proposal_timeout_ms;
         m->pending_view = c->mark;
     }
 }
@@ -252,7 +260,7 @@ static void swap_new(ctx *c, swap_mem *m, const tcn_swap_view *v)
         observe(c, m, v, &nonce, slot, escrow);
         return;
     }
-    if (c->now_ms < m->next_send_ms)
+    if (c->pace_ms < m->next_send_ms)
         return;
     uint64_t latest_slot;
     tcn_chain_hash bh;
@@ -265,7 +273,7 @@ static void swap_new(ctx *c, swap_mem *m, const tcn_swap_view *v)
     if (tcn_state_sign_nonce_create(c->st, v->id, &bh, &c->x->tx, &err) != TCN_OK)
         return;
     send_tx(c, c->x->tx.p, c->x->tx.len);
-    m->next_send_ms = c->now_ms + c->x->o.resend_ms;
+    m->next_send_ms = c->pace_ms + c->x->o.resend_ms;
 }
 
 /* The first signature of wire bytes: the transaction id. */
@@ -329,23 +337,23 @@ static void swap_intent(ctx *c, swap_mem *m, const tcn_swap_view *v)
         m->stuck_payout = 0;
     } else if (m->stuck_payout != v->intent_payout_id) {
         m->stuck_payout = v->intent_payout_id;
-        m->stuck_since_ms = c->now_ms;
-    } else if (c->now_ms - m->stuck_since_ms >= c->x->o.cancel_after_ms && c->now_ms >= m->next_send_ms) {
+        m->stuck_since_ms = c->pace_ms;
+    } else if (c->pace_ms - m->stuck_since_ms >= c->x->o.cancel_after_ms && c->pace_ms >= m->next_send_ms) {
         c->x->tx.len = 0;
         if (tcn_state_sign_nonce_cancel(c->st, v->id, &v->intent_nonce_value, &c->x->tx, &err) != TCN_OK)
             return;
         send_tx(c, c->x->tx.p, c->x->tx.len);
         c->x->stats.cancels++;
-        m->next_send_ms = c->now_ms + c->x->o.resend_ms;
+        m->next_send_ms = c->pace_ms + c->x->o.resend_ms;
         return;
     }
     /* (Re)send the very same bytes. */
-    if (m->sent_payout == v->intent_payout_id && c->now_ms < m->next_send_ms)
+    if (m->sent_payout == v->intent_payout_id && c->pace_ms < m->next_send_ms)
         return;
     send_tx(c, v->intent_tx, v->intent_tx_len);
     bool first = m->sent_payout != v->intent_payout_id;
     m->sent_payout = v->intent_payout_id;
-    m->next_send_ms = c->now_ms + c->x->o.resend_ms;
+    m->next_send_ms = c->pace_ms + c->x->o.resend_ms;
     if (first && EXEC_BUG(c->x, TCN_EXEC_BUG_REFUND_BEFORE_LANDING)) {
         /* Broken on purpose: takes the landing for granted and guesses the
          * nonce's next value from the latest blockhash. */
@@ -375,7 +383,7 @@ static void sweep(ctx *c, swap_mem *m, const tcn_swap_view *v)
         c->x->stats.sweeps_abandoned++;
         return;
     }
-    if (again && c->now_ms < m->next_send_ms)
+    if (again && c->pace_ms < m->next_send_ms)
         return;
     tcn_error err;
     c->x->tx.len = 0;
@@ -387,7 +395,7 @@ static void sweep(ctx *c, swap_mem *m, const tcn_swap_view *v)
         m->sweep_value = v->nonce_value;
         c->x->stats.sweeps++;
     }
-    m->next_send_ms = c->now_ms + c->x->o.resend_ms;
+    m->next_send_ms = c->pace_ms + c->x->o.resend_ms;
 }
 
 /* OPEN without an intent: record what changed on the chain; past the
@@ -409,10 +417,10 @@ static void swap_open(ctx *c, swap_mem *m, const tcn_swap_view *v)
         /* Past the deadline no payout can get an intent: the leader sends
          * the committed refund itself (it pays only refund_to; resent until
          * the nonce moves), and the sweep follows once it lands. */
-        if (c->now_ms >= m->next_send_ms) {
+        if (c->pace_ms >= m->next_send_ms) {
             send_tx(c, v->refund, v->refund_len);
             c->x->stats.refunds_sent++;
-            m->next_send_ms = c->now_ms + c->x->o.resend_ms;
+            m->next_send_ms = c->pace_ms + c->x->o.resend_ms;
         }
         return;
     }
@@ -461,6 +469,11 @@ int tcn_exec_step(tcn_exec *x, const tcn_state *st, uint64_t term, uint64_t now_
 {
     if (!tcn_state_has_genesis(st))
         return TCN_OK;
+    if (x->pace_ms == 0)
+        x->pace_ms = now_ms;
+    else if (now_ms > x->last_caller_ms)
+        x->pace_ms += now_ms - x->last_caller_ms;
+    x->last_caller_ms = now_ms;
     /* Never stamp a time the state has already passed (apply would use the
      * state's time anyway: tcn_state_check_payout). */
     if (now_ms < tcn_state_now_ms(st))
@@ -472,14 +485,15 @@ int tcn_exec_step(tcn_exec *x, const tcn_state *st, uint64_t term, uint64_t now_
         memset(x->mem, 0, x->cap * sizeof(*x->mem));
         x->term = term;
     }
-    ctx c = {.x = x, .st = st, .now_ms = now_ms, .chain = chain, .propose = prop, .pctx = propose_ctx};
+    ctx c = {.x = x, .st = st, .now_ms = now_ms, .pace_ms = x->pace_ms, .chain = chain, .propose = prop,
+             .pctx = propose_ctx};
     for (uint64_t id = 1; id <= n; id++) {
         swap_mem *m = &x->mem[id];
         tcn_swap_view v;
         if (!tcn_state_swap(st, id, &v) || v.status == TCN_SWAP_CLOSED)
             continue;
         c.mark = view_mark(&v);
-        if (now_ms < m->pending_until_ms && m->pending_view == c.mark)
+        if (c.pace_ms < m->pending_until_ms && m->pending_view == c.mark)
             continue; /* our proposal has not applied yet */
         if (v.status == TCN_SWAP_NEW)
             swap_new(&c, m, &v);

@@ -564,11 +564,17 @@ static void third_parties(sim *s)
     }
     if (n > 0 && s->now_us >= p->next_drain_us) {
         p->next_drain_us = s->now_us + sim_rng_range(&s->rng_wl, 2000000, 8000000);
-        uint64_t id = 1 + sim_rng_below(&s->rng_wl, n);
-        sim_pay_swap *w = &p->swaps[id];
+        uint64_t cand[SIM_PAY_SWAPS_MAX], nc = 0; /* open swaps with an imported escrow key */
         tcn_swap_view v;
-        if (!w->import_known || w->import_idx < 0 || !tcn_state_swap(p->ref, id, &v) || v.status == TCN_SWAP_CLOSED)
+        for (uint64_t id = 1; id <= n; id++)
+            if (p->swaps[id].import_known && p->swaps[id].import_idx >= 0 && tcn_state_swap(p->ref, id, &v) &&
+                v.status != TCN_SWAP_CLOSED)
+                cand[nc++] = id;
+        if (nc == 0)
             return;
+        uint64_t id = cand[sim_rng_below(&s->rng_wl, nc)];
+        sim_pay_swap *w = &p->swaps[id];
+        TCN_ASSERT(tcn_state_swap(p->ref, id, &v));
         uint64_t bal = tcn_chain_model_balance(p->chain, &v.escrow);
         const uint64_t fee = TCN_CHAIN_LAMPORTS_PER_SIGNATURE, r = TCN_STATE_ESCROW_RESERVE;
         if (bal < fee + 1)
@@ -708,6 +714,8 @@ static void chain_step(sim *s)
         TCN_ASSERT(tcn_chain_model_submit(p->chain, t->bytes, t->len, &r) == TCN_OK);
         if (!r.landed) {
             p->rejected++;
+            if (t->kind == SIM_PAY_TX_SWEEP)
+                sim_trace(s, "chain: a sweep is refused: %s", r.log);
             continue;
         }
         if (r.err.kind == TCN_CHAIN_TX_OK)
@@ -727,10 +735,9 @@ static void chain_step(sim *s)
             continue;
         }
         if (t->kind == SIM_PAY_TX_DRAIN) {
-            if (r.err.kind == TCN_CHAIN_TX_OK) {
-                p->swaps[t->swap_id].drained = true;
-                p->drains_landed++;
-            }
+            /* Failed or not, it landed: the escrow paid its fee. */
+            p->swaps[t->swap_id].drained = true;
+            p->drains_landed++;
             continue;
         }
         if (t->kind == SIM_PAY_TX_SWEEP) {
@@ -897,6 +904,8 @@ static void create_swap(sim *s)
     c.u.swap_create.refund_to = p->refund_to[u];
     c.u.swap_create.amount = 5000000 + sim_rng_below(&s->rng_wl, 3000000);
     c.u.swap_create.deadline_ms = wall_ms_global(s) + SIM_PAY_DEADLINE_MS;
+    if (sim_rng_below(&s->rng_wl, 5) == 0) /* one in five runs out within the run: the leader refunds, then sweeps */
+        c.u.swap_create.deadline_ms = wall_ms_global(s) + sim_rng_range(&s->rng_wl, 15000, 40000);
     c.u.swap_create.policy.n_destinations = 1;
     c.u.swap_create.policy.destinations[0] = p->lp;
     c.u.swap_create.policy.max_per_payout = c.u.swap_create.amount;
@@ -904,15 +913,23 @@ static void create_swap(sim *s)
 }
 
 /* The client's plan once its escrow is funded: 1-3 payouts that always
- * leave the escrow able to pay its refund (rent-exempt minimum + fee), each
- * big enough to make a new destination rent exempt. */
+ * leave the escrow its reserve (the rent-exempt minimum), each big enough
+ * to make a new destination rent exempt. */
 static void plan_payouts(sim *s, sim_pay_swap *w, uint64_t amount)
 {
     uint32_t k = (uint32_t)sim_rng_range(&s->rng_wl, 1, 3);
     uint64_t spendable = amount - tcn_chain_rent_minimum_balance(0) - 4 * TCN_STATE_TX_FEE;
     w->planned = k;
-    for (uint32_t i = 0; i < k; i++)
+    uint64_t sum = 0;
+    for (uint32_t i = 0; i < k; i++) {
         w->plan_amount[i] = SIM_PAY_PAYOUT_MIN + sim_rng_below(&s->rng_wl, spendable / k - SIM_PAY_PAYOUT_MIN);
+        sum += w->plan_amount[i];
+    }
+    /* One plan in three pays out everything but the reserve: the swap is
+     * done when the last payout lands, and the leader sweeps R (and any
+     * deposit) back to refund_to. */
+    if (sim_rng_below(&s->rng_wl, 3) == 0)
+        w->plan_amount[k - 1] = amount - TCN_STATE_ESCROW_RESERVE - k * TCN_STATE_TX_FEE - (sum - w->plan_amount[k - 1]);
 }
 
 static void clients(sim *s)
@@ -972,7 +989,7 @@ static void clients(sim *s)
             }
             w->funded = true;
             plan_payouts(s, w, v.amount);
-            if (sim_rng_below(&s->rng_wl, 8) == 0) /* this user will take its refund */
+            if (sim_rng_below(&s->rng_wl, 5) == 0) /* this user will take its refund */
                 w->refund_at_us = s->now_us + sim_rng_range(&s->rng_wl, 0, 6000000);
             sim_trace(s, "client: funds swap %llu with %llu lamports", (unsigned long long)id,
                       (unsigned long long)v.amount);
@@ -1190,6 +1207,7 @@ static bool refund_valid(sim *s, const tcn_swap_view *v, sim_pay_swap *w, char *
     }
     snprintf(why, cap, "the refund would not land now (escrow %llu lamports): %s: %.120s", (unsigned long long)bal,
              tcn_chain_txerr_name(r.err.kind), r.log);
+    if (getenv("TCN_SIM_DEBUG")) fprintf(stderr, "DEBUG %s escrow=%llu to=%llu known=%llu\n", r.log, (unsigned long long)bal, (unsigned long long)to, (unsigned long long)v->escrow_lamports);
     return false;
 }
 
@@ -1287,6 +1305,15 @@ bool pay_settled(sim *s, char *why, size_t cap)
         }
         /* A swap that is done is swept: the escrow seen empty, CLOSED. */
         if (tcn_state_sweep_due(p->ref, id, wall_ms_global(s))) {
+            if (getenv("TCN_SIM_DEBUG"))
+                for (uint32_t i = 0; i < s->n_machines; i++)
+                    if (s->m[i].ex)
+                        fprintf(stderr, "DEBUG m%u sweeps %llu abandoned %llu sent %llu errs %llu lead %d floor %llu\n", i,
+                                (unsigned long long)tcn_exec_stats_of(s->m[i].ex)->sweeps,
+                                (unsigned long long)tcn_exec_stats_of(s->m[i].ex)->sweeps_abandoned,
+                                (unsigned long long)tcn_exec_stats_of(s->m[i].ex)->sent,
+                                (unsigned long long)tcn_exec_stats_of(s->m[i].ex)->chain_errors, exec_ready(s, i),
+                                (unsigned long long)p->acct_floor[i]);
             snprintf(why, cap, "swap %llu is done and its escrow (%llu lamports on the chain, %llu known) not swept",
                      (unsigned long long)id, (unsigned long long)tcn_chain_model_balance(p->chain, &v.escrow),
                      (unsigned long long)v.escrow_lamports);
