@@ -272,6 +272,10 @@ static void ref_apply(sim *s, const tcn_raft_entry *e, const tcn_state_result *n
                   tcn_err_name(res.code), res.reason);
     } else if (c.type == TCN_CMD_PAYOUT_INTENT) {
         note_intent(s, &c);
+    } else if (c.type == TCN_CMD_SWAP_OBSERVED) {
+        sim_trace(s, "state: swap %llu observed at slot %llu: escrow %llu, refund %u bytes",
+                  (unsigned long long)c.u.swap_observed.swap_id, (unsigned long long)c.u.swap_observed.slot,
+                  (unsigned long long)c.u.swap_observed.escrow_lamports, c.u.swap_observed.refund_len);
     }
     if (p->live_sent && p->live_index == 0 && e->len == p->live_len && memcmp(e->data, p->live_cmd, e->len) == 0)
         p->live_index = e->index;
@@ -980,7 +984,11 @@ static void clients(sim *s)
         }
         /* Fund the escrow only once the refund is committed: the user holds
          * its way back before it sends anything. */
-        if (!w->funded && !s->liveness && v.status == TCN_SWAP_OPEN && v.refund_len > 0) {
+        /* ... and only while that refund is for at least its amount, and the
+         * escrow is not funded already (by someone else's deposits): money
+         * the network has not seen is not in the refund it holds. */
+        if (!w->funded && !s->liveness && v.status == TCN_SWAP_OPEN && v.refund_len > 0 && !v.funded &&
+            tcn_state_refund_balance(ref, id, v.escrow_lamports) >= v.amount) {
             tcn_error err;
             if (tcn_chain_model_airdrop(p->chain, &v.escrow, v.amount, &err) != TCN_OK) {
                 sim_violation(s, "workload", "funding the escrow of swap %llu failed: %s", (unsigned long long)id,

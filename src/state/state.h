@@ -210,8 +210,9 @@ int tcn_state_sign_nonce_cancel(const tcn_state *st, uint64_t swap_id, const tcn
                                 tcn_buf *out, tcn_error *err) TCN_MUST_CHECK;
 /* The balance a refund of this swap is for when the escrow is observed
  * holding escrow_lamports: that balance once the swap is funded (0 once a
- * funded escrow is empty); while it has never been funded, the larger of
- * that balance and the swap amount. SWAP_OBSERVED and PAYOUT_OUTCOME must
+ * funded escrow is empty), or while it has a refund of its own
+ * (tcn_state_refund_lamports > 0); otherwise, while the escrow has never
+ * been funded, the swap amount. SWAP_OBSERVED and PAYOUT_OUTCOME must
  * carry exactly tcn_state_sign_refund(swap, their nonce value, this
  * balance), or no refund when tcn_state_refund_lamports of it is 0. */
 uint64_t tcn_state_refund_balance(const tcn_state *st, uint64_t swap_id, uint64_t escrow_lamports);

@@ -188,16 +188,19 @@ int tcn_state_sign_nonce_cancel(const tcn_state *st, uint64_t swap_id, const tcn
 
 /* Once the escrow has been funded, a refund is for exactly what it holds
  * (0 once empty). Before that, the user holds a refund of the full amount
- * (so the refund exists before the money moves) — or of more, when someone
- * else's deposit already made the escrow hold more: a deposit made before
- * funding must not take the user's refund away (the user waits for it to
- * fund), and the reserve rule makes a refund for less than the escrow
- * holds land all the same. */
+ * (so the refund exists before the money moves) — unless what the escrow
+ * holds already has a refund of its own (someone else's deposits of at
+ * least TCN_STATE_REFUND_MIN_BALANCE, or the user's funding minus a refund
+ * that landed before the network saw the funding): then a refund for that,
+ * which lands now. A smaller deposit made before funding does not take the
+ * user's refund of the amount away (the user waits for it to fund), and
+ * once funded the refund for the amount still lands: it keeps the reserve
+ * and the deposit on top of it. */
 uint64_t tcn_state_swap_refund_balance(const tcn_state_swap_rec *sw, uint64_t escrow_lamports)
 {
-    if (sw->funded)
+    if (sw->funded || tcn_state_refund_lamports(escrow_lamports) > 0)
         return escrow_lamports;
-    return escrow_lamports > sw->amount ? escrow_lamports : sw->amount;
+    return sw->amount;
 }
 
 uint64_t tcn_state_refund_balance(const tcn_state *st, uint64_t swap_id, uint64_t escrow_lamports)
