@@ -413,10 +413,13 @@ static void swap_open(ctx *c, swap_mem *m, const tcn_swap_view *v)
         observe(c, m, v, &nonce, slot, bal); /* apply refuses a slot that went back */
         return;
     }
-    if (c->now_ms > v->deadline_ms && v->refund_len > 0) {
+    if (c->now_ms > v->deadline_ms && v->refund_len > 0 &&
+        tcn_state_refund_balance(c->st, v->id, v->escrow_lamports) <= v->escrow_lamports) {
         /* Past the deadline no payout can get an intent: the leader sends
          * the committed refund itself (it pays only refund_to; resent until
-         * the nonce moves), and the sweep follows once it lands. */
+         * the nonce moves), and the sweep follows once it lands. Not a
+         * refund for an amount the escrow never received: it would fail
+         * and burn the nonce; such a swap is swept (tcn_state_sweep_due). */
         if (c->pace_ms >= m->next_send_ms) {
             send_tx(c, v->refund, v->refund_len);
             c->x->stats.refunds_sent++;

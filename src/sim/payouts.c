@@ -57,7 +57,14 @@
 static sim_pay *P(sim *s) { return &s->pay; }
 
 static uint64_t wall_ms_global(const sim *s) { return SIM_PAY_EPOCH_MS + s->now_us / 1000; }
-static uint64_t wall_ms_node(const sim *s, uint32_t slot) { return SIM_PAY_EPOCH_MS + s->m[slot].clock_us / 1000; }
+/* A machine's wall clock was set (NTP) when it first appeared, and drifts
+ * from there at its own rate. (Counting from 0 at that moment put a machine
+ * that joined late tens of seconds behind, and a leader on it held every due
+ * payout back that long: --seed 286 --steps 5000 --nodes 5 --workload payouts.) */
+static uint64_t wall_ms_node(const sim *s, uint32_t slot)
+{
+    return SIM_PAY_EPOCH_MS + (s->m[slot].wall_base_us + s->m[slot].clock_us) / 1000;
+}
 
 static void rand_bytes(sim *s, uint8_t *p, size_t n)
 {
@@ -528,6 +535,7 @@ static void inbox_push(sim *s, int from, const uint8_t *tx, size_t len)
      * sometimes the griefer's deposit into that escrow lands just before it. */
     static tcn_chain_tx d;
     uint8_t kind = SIM_PAY_TX_OTHER;
+    uint64_t swap_id = 0;
     if (len <= TCN_CHAIN_PACKET_BYTES_MAX && tcn_chain_tx_decode(tx, len, &d, NULL) == TCN_OK &&
         d.msg.n_instructions == 2) {
         tcn_chain_system_ix ix0;
@@ -536,15 +544,23 @@ static void inbox_push(sim *s, int from, const uint8_t *tx, size_t len)
             ix0.kind == TCN_CHAIN_SYS_ADVANCE_NONCE_ACCOUNT) {
             tcn_swap_view v;
             uint64_t id = swap_of_nonce(p, &m->keys[tcn_chain_message_ix_accounts(m, 0)[0]], &v);
+            swap_id = id;
             if (tcn_state_has_genesis(p->ref) && tcn_chain_pubkey_eq(&m->keys[0], tcn_state_coordinator_key(p->ref)))
                 kind = SIM_PAY_TX_SWEEP;
+            else if (id != 0 && m->ix[1].n_accounts >= 2 &&
+                     tcn_chain_pubkey_eq(&m->keys[tcn_chain_message_ix_accounts(m, 1)[1]], &v.refund_to))
+                kind = SIM_PAY_TX_REFUND;
             if (id != 0 && !s->liveness && sim_rng_below(&s->rng_wl, SIM_PAY_GRIEF_PCT) == 0)
                 deposit(s, id, &v.escrow, at_us);
         }
     }
     sim_pay_tx *t = inbox_add(s, from, tx, len, at_us);
-    if (t != NULL)
+    if (t != NULL) {
         t->kind = kind;
+        t->swap_id = swap_id <= SIM_PAY_SWAPS_MAX ? (uint32_t)swap_id : 0;
+        if (kind == SIM_PAY_TX_SWEEP || kind == SIM_PAY_TX_REFUND)
+            t->bound = d.msg.recent_blockhash;
+    }
 }
 
 /* Now and then, outside the liveness phase: the griefer deposits into a
@@ -743,6 +759,19 @@ static void chain_step(sim *s)
             p->swaps[t->swap_id].drained = true;
             p->drains_landed++;
             continue;
+        }
+        if ((t->kind == SIM_PAY_TX_SWEEP || t->kind == SIM_PAY_TX_REFUND) && t->swap_id != 0) {
+            /* It moved the swap's nonce; a refund that fails has burnt it:
+             * the hole the reserve closes (unless a holder took the lamports). */
+            sim_pay_swap *w = &p->swaps[t->swap_id];
+            if (t->kind == SIM_PAY_TX_REFUND && r.err.kind != TCN_CHAIN_TX_OK && !w->drained) {
+                sim_violation(s, "refund never stranded",
+                              "the refund of swap %u landed and failed (its nonce is burnt): %s: %.120s", t->swap_id,
+                              tcn_chain_txerr_name(r.err.kind), r.log);
+                continue;
+            }
+            w->paid = true;
+            w->paid_value = t->bound;
         }
         if (t->kind == SIM_PAY_TX_SWEEP) {
             if (r.err.kind == TCN_CHAIN_TX_OK)
@@ -988,7 +1017,7 @@ static void clients(sim *s)
          * escrow is not funded already (by someone else's deposits): money
          * the network has not seen is not in the refund it holds. */
         if (!w->funded && !s->liveness && v.status == TCN_SWAP_OPEN && v.refund_len > 0 && !v.funded &&
-            tcn_state_refund_balance(ref, id, v.escrow_lamports) >= v.amount) {
+            tcn_state_refund_balance(ref, id, v.escrow_lamports) >= v.amount && wall_ms_global(s) + 5000 < v.deadline_ms) {
             tcn_error err;
             if (tcn_chain_model_airdrop(p->chain, &v.escrow, v.amount, &err) != TCN_OK) {
                 sim_violation(s, "workload", "funding the escrow of swap %llu failed: %s", (unsigned long long)id,
@@ -1254,6 +1283,8 @@ void pay_check_step(sim *s)
             continue;
         if (!v.funded && (w == NULL || !w->funded))
             continue;
+        if (w != NULL && w->paid && tcn_chain_hash_eq(&w->paid_value, &v.nonce_value))
+            continue; /* its refund (or sweep) landed and paid refund_to: the rest is the next observation's */
         uint64_t bal = tcn_chain_model_balance(p->chain, &v.escrow);
         uint64_t unseen = w != NULL ? unobserved_deposits(w, v.observed_slot) : 0;
         uint64_t known = bal > unseen ? bal - unseen : 0;

@@ -187,6 +187,7 @@ typedef struct sim_node {
     uint64_t rate_ppm;      /* clock rate: 1000000 is real time */
     uint64_t clock_us;      /* its monotonic clock */
     uint64_t clock_frac;
+    uint64_t wall_base_us; /* global time when the machine first appeared: its wall clock was set then (payouts) */
     uint64_t clock_global_us; /* global time the clock was last advanced to */
     uint64_t boot;            /* unique per boot, across the run */
     uint64_t id;              /* Raft id of this boot */
@@ -280,6 +281,7 @@ typedef enum {
     SIM_PAY_TX_DEPOSIT,   /* a third party's transfer into an escrow */
     SIM_PAY_TX_DRAIN,     /* the holder of an imported escrow key moving lamports out */
     SIM_PAY_TX_SWEEP,     /* the leader's sweep */
+    SIM_PAY_TX_REFUND,    /* a swap's refund (sent by its user, or by the leader past the deadline) */
 } sim_pay_tx_kind;
 
 /* A transaction on its way to the chain: sendTransaction has latency. */
@@ -290,6 +292,7 @@ typedef struct sim_pay_tx {
     uint8_t kind; /* sim_pay_tx_kind */
     uint32_t swap_id; /* DEPOSIT, DRAIN: the swap whose escrow it touches */
     uint64_t lamports; /* DEPOSIT: how much */
+    tcn_chain_hash bound; /* SWEEP, REFUND: the nonce value it is bound to */
     uint16_t len;
     uint8_t bytes[TCN_CHAIN_PACKET_BYTES_MAX];
 } sim_pay_tx;
@@ -323,6 +326,8 @@ typedef struct sim_pay_swap {
     bool import_known;
     bool drained;         /* the key's holder moved lamports out behind the network's back */
     uint64_t checked;     /* the last (refund, chain) combination the refund checker saw land */
+    bool paid;            /* a refund or sweep bound to paid_value landed: it moved the nonce, paying refund_to */
+    tcn_chain_hash paid_value;
 } sim_pay_swap;
 
 /* A key a user imports (KEY_IMPORT) to use as an escrow authority; the

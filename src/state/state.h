@@ -225,12 +225,13 @@ uint64_t tcn_state_refund_balance(const tcn_state *st, uint64_t swap_id, uint64_
  * and is bound to the swap's nonce value like every other transaction of
  * the swap, so it and any payout or refund bound to that value exclude
  * each other.
- * Due at ts_ms when the swap is OPEN, funded, without an open intent, its
- * escrow above 0 and without a refund (the refund landed, or what the
- * payouts left is below TCN_STATE_REFUND_MIN_BALANCE), and no SCHEDULED
- * payout could still get an intent (before the deadline and
- * amount + fee + R <= escrow). Before that, a swap with a refund past its
- * deadline is refunded by the leader sending the refund (exec). */
+ * Due at ts_ms when the swap is OPEN, without an open intent, its escrow
+ * above 0 and without a refund that lands now (the refund landed, or what
+ * the payouts left is below TCN_STATE_REFUND_MIN_BALANCE; or the only
+ * refund is for an amount never received), and either past the deadline,
+ * or funded with no SCHEDULED payout that could still get an intent
+ * (amount + fee + R <= escrow). A swap past its deadline with a refund that
+ * lands is refunded first by the leader sending that refund (exec). */
 bool tcn_state_sweep_due(const tcn_state *st, uint64_t swap_id, uint64_t ts_ms);
 int tcn_state_sign_sweep(const tcn_state *st, uint64_t swap_id, const tcn_chain_hash *nonce_value, uint64_t lamports,
                          tcn_buf *out, tcn_error *err) TCN_MUST_CHECK;

@@ -212,13 +212,18 @@ uint64_t tcn_state_refund_balance(const tcn_state *st, uint64_t swap_id, uint64_
 bool tcn_state_sweep_due(const tcn_state *st, uint64_t swap_id, uint64_t ts_ms)
 {
     const tcn_state_swap_rec *sw = tcn_state_swap_get(st, swap_id);
-    if (sw == NULL || sw->status != TCN_SWAP_OPEN || !sw->funded || sw->intent_payout_id != 0 ||
-        sw->escrow_lamports == 0 || tcn_state_refund_lamports(sw->escrow_lamports) > 0)
+    /* A refund that lands now (one for the amount, before a funding that
+     * has not come, would not) is the user's to send, or the leader's past
+     * the deadline: no sweep while there is one. */
+    if (sw == NULL || sw->status != TCN_SWAP_OPEN || sw->intent_payout_id != 0 || sw->escrow_lamports == 0 ||
+        (sw->refund_len > 0 && tcn_state_swap_refund_balance(sw, sw->escrow_lamports) <= sw->escrow_lamports))
         return false;
     if (ts_ms < tcn_state_now_ms(st))
         ts_ms = tcn_state_now_ms(st); /* as tcn_state_check_payout */
     if (ts_ms > sw->deadline_ms)
-        return true;
+        return true; /* funded or not: nothing more can happen to it */
+    if (!sw->funded)
+        return false;
     if (sw->escrow_lamports <= TCN_STATE_ESCROW_RESERVE + TCN_STATE_TX_FEE)
         return true; /* no payout fits */
     for (unsigned i = 0; i < sw->n_payouts; i++) {
