@@ -133,7 +133,9 @@ typedef struct tcn_exec_stats {
  * (before that the leader may not know every committed intent). term: the
  * leader's term; a new value starts a fresh leadership (everything volatile
  * forgotten, every open intent resumed). now_ms: the leader's clock, stamped
- * into the commands it proposes. */
+ * into the commands it proposes (raised to the state's time when behind it);
+ * resends and timeouts run on the executor's own clock, which advances by
+ * as much as now_ms does between calls and never goes back. */
 int tcn_exec_step(tcn_exec *x, const tcn_state *st, uint64_t term, uint64_t now_ms, const tcn_exec_chain *chain,
                   tcn_exec_propose_fn propose, void *propose_ctx) TCN_MUST_CHECK;
 const tcn_exec_stats *tcn_exec_stats_of(const tcn_exec *x);

@@ -827,6 +827,20 @@ static void test_sweep_due(void **state)
     h_ok(&t, &c);
     assert_int_equal(h_swap_view(&t, s).status, TCN_SWAP_CLOSED);
     assert_false(tcn_state_sweep_due(t.st, s, H_T0 + 30 * H_DAY_MS + 1));
+    /* Never funded, someone's deposit below a refund's worth in the escrow:
+     * the only refund is for the amount, which would not land; past the
+     * deadline the deposit is swept (before it, the user may still fund). */
+    uint64_t u = h_swap(&t, amount, NULL);
+    tcn_chain_hash vu = h_hash(1000 + (uint32_t)u);
+    c = h_observed_cmd(&t, H_T0, u, 30, true, &vu, R);
+    h_ok(&t, &c);
+    assert_true(h_swap_view(&t, u).refund_len > 0);
+    assert_false(tcn_state_sweep_due(t.st, u, H_T0 + 60000));
+    assert_true(tcn_state_sweep_due(t.st, u, H_T0 + 30 * H_DAY_MS + 1));
+    /* ... but not while its refund lands (a deposit with a refund of its own). */
+    c = h_observed_cmd(&t, H_T0, u, 31, true, &vu, TCN_STATE_REFUND_MIN_BALANCE);
+    h_ok(&t, &c);
+    assert_false(tcn_state_sweep_due(t.st, u, H_T0 + 30 * H_DAY_MS + 1));
     h_free(&t);
 }
 
