@@ -29,15 +29,22 @@
  *   committed, schedule payouts, and sometimes send their refund;
  * - every node that believes it leads, once it has applied an entry of its
  *   own term, runs the executor (src/exec) — deposed leaders that do not yet
- *   know it included.
+ *   know it included;
+ * - account and status answers come from an RPC node 0-3 slots behind;
+ * - third parties: a griefer deposits 1, R-1, R or a few R lamports into
+ *   escrows (some just before a payout, refund or sweep lands), and the
+ *   holder of an imported escrow key moves lamports out behind the
+ *   network's back.
  *
  * Checkers (issue 4): at every release of payout bytes, the intent is
  * committed and no other payout was released for that (nonce account,
  * value); at every landing, no payout has landed before; after every step,
  * lamports are conserved and every swap holding lamports on the chain has
  * a committed open intent or a committed refund valid against the chain's
- * current nonce value that empties the escrow; in the liveness phase, every
- * due payout lands exactly once and no intent stays open.
+ * current nonce value that would land now and keeps the reserve (see
+ * pay_check_step for the exact terms), and no refund ever lands and fails;
+ * in the liveness phase, every due payout lands exactly once, no intent
+ * stays open, and every swap that is done is swept.
  */
 
 #define SIM_PAY_EPOCH_MS 1767225600000ull /* 2026-01-01T00:00:00Z: ts_ms is wall-clock-like */
