@@ -502,7 +502,7 @@ static uint64_t grief_amount(sim *s)
 static void deposit(sim *s, uint64_t swap_id, const tcn_chain_pubkey *escrow, uint64_t at_us)
 {
     sim_pay *p = P(s);
-    if (swap_id > SIM_PAY_SWAPS_MAX || p->swaps[swap_id].n_dep >= SIM_PAY_DEPOSITS_MAX)
+    if (swap_id > SIM_PAY_SWAPS_MAX || p->swaps[swap_id].dep_sent >= SIM_PAY_DEPOSITS_MAX)
         return;
     uint64_t lamports = grief_amount(s);
     tcn_buf b = {0};
@@ -512,6 +512,7 @@ static void deposit(sim *s, uint64_t swap_id, const tcn_chain_pubkey *escrow, ui
             t->kind = SIM_PAY_TX_DEPOSIT;
             t->swap_id = (uint32_t)swap_id;
             t->lamports = lamports;
+            p->swaps[swap_id].dep_sent++;
             p->deposits_sent++;
             sim_trace(s, "griefer: deposits %llu lamports into the escrow of swap %llu", (unsigned long long)lamports,
                       (unsigned long long)swap_id);

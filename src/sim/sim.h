@@ -320,7 +320,7 @@ typedef struct sim_pay_swap {
     uint64_t plan_amount[4];
     uint64_t next_try_us; /* client retry pacing */
     /* Third-party deposits that landed in the escrow, with their slots. */
-    uint32_t n_dep;
+    uint32_t n_dep, dep_sent; /* landed; sent (the cap counts those on their way too) */
     uint64_t dep_slot[SIM_PAY_DEPOSITS_MAX], dep_lamports[SIM_PAY_DEPOSITS_MAX];
     int import_idx;       /* the imported key it uses as escrow (-1: a generated one; 0 unknown yet) */
     bool import_known;
