@@ -1252,7 +1252,6 @@ static bool refund_valid(sim *s, const tcn_swap_view *v, sim_pay_swap *w, char *
     }
     snprintf(why, cap, "the refund would not land now (escrow %llu lamports): %s: %.120s", (unsigned long long)bal,
              tcn_chain_txerr_name(r.err.kind), r.log);
-    if (getenv("TCN_SIM_DEBUG")) fprintf(stderr, "DEBUG %s escrow=%llu to=%llu known=%llu\n", r.log, (unsigned long long)bal, (unsigned long long)to, (unsigned long long)v->escrow_lamports);
     return false;
 }
 
@@ -1352,15 +1351,6 @@ bool pay_settled(sim *s, char *why, size_t cap)
         }
         /* A swap that is done is swept: the escrow seen empty, CLOSED. */
         if (tcn_state_sweep_due(p->ref, id, wall_ms_global(s))) {
-            if (getenv("TCN_SIM_DEBUG"))
-                for (uint32_t i = 0; i < s->n_machines; i++)
-                    if (s->m[i].ex)
-                        fprintf(stderr, "DEBUG m%u sweeps %llu abandoned %llu sent %llu errs %llu lead %d floor %llu\n", i,
-                                (unsigned long long)tcn_exec_stats_of(s->m[i].ex)->sweeps,
-                                (unsigned long long)tcn_exec_stats_of(s->m[i].ex)->sweeps_abandoned,
-                                (unsigned long long)tcn_exec_stats_of(s->m[i].ex)->sent,
-                                (unsigned long long)tcn_exec_stats_of(s->m[i].ex)->chain_errors, exec_ready(s, i),
-                                (unsigned long long)p->acct_floor[i]);
             snprintf(why, cap, "swap %llu is done and its escrow (%llu lamports on the chain, %llu known) not swept",
                      (unsigned long long)id, (unsigned long long)tcn_chain_model_balance(p->chain, &v.escrow),
                      (unsigned long long)v.escrow_lamports);
