@@ -188,7 +188,7 @@ static void refund_of(const tcn_state *st, uint64_t swap, const tcn_chain_hash *
 {
     uint64_t bal = tcn_state_refund_balance(st, swap, lamports);
     *len = 0;
-    if (bal <= TCN_STATE_TX_FEE)
+    if (tcn_state_refund_lamports(bal) == 0)
         return;
     tcn_buf b = {0};
     tcn_error err;

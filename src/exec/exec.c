@@ -28,6 +28,8 @@ typedef struct swap_mem {
     uint64_t mine;             /* the payout whose intent this leadership proposed */
     uint64_t stuck_payout;     /* the intent the chain would not take ... */
     uint64_t stuck_since_ms;   /* ... since then (as this leadership saw it) */
+    uint32_t sweeps;           /* sweeps signed for distinct nonce values (bounded: sweep_attempts_max) */
+    tcn_chain_hash sweep_value; /* the nonce value of the last one */
 } swap_mem;
 
 struct tcn_exec {
@@ -38,6 +40,13 @@ struct tcn_exec {
     tcn_buf cmd;
     tcn_buf tx;
     tcn_exec_stats stats;
+    /* Pacing runs on the executor's own clock, advanced by how much the
+     * caller's clock moved (never back): now_ms is raised to the state's
+     * time for what it stamps, and a leader whose clock is behind the state's
+     * (a machine that booted late, a host clock set back) would otherwise see
+     * no time pass at all and never resend (tcn-sim --seed 7 --steps 5000
+     * --workload payouts: a sweep lost on its way was never sent again). */
+    uint64_t pace_ms, last_caller_ms;
 };
 
 void tcn_exec_options_default(tcn_exec_options *o)
@@ -46,6 +55,7 @@ void tcn_exec_options_default(tcn_exec_options *o)
     o->resend_ms = 1000;
     o->proposal_timeout_ms = 2000;
     o->cancel_after_ms = 10000;
+    o->sweep_attempts_max = 8;
 }
 
 int tcn_exec_new(const tcn_exec_options *o, tcn_exec **out)
@@ -95,7 +105,8 @@ typedef struct ctx {
     tcn_exec *x;
     uint64_t mark; /* view_mark of the swap being handled */
     const tcn_state *st;
-    uint64_t now_ms;
+    uint64_t now_ms;  /* stamped into commands, and the time the state's rules use */
+    uint64_t pace_ms; /* the executor's own monotonic time: resends, timeouts */
     const tcn_exec_chain *chain;
     tcn_exec_propose_fn propose;
     void *pctx;
@@ -126,7 +137,7 @@ static void propose(ctx *c, swap_mem *m, tcn_cmd *cmd)
         return; /* only out of memory: try again next step */
     if (c->propose(c->pctx, c->x->cmd.p, c->x->cmd.len) == TCN_OK) {
         c->x->stats.proposed++;
-        m->pending_until_ms = c->now_ms + c->x->o.proposal_timeout_ms;
+        m->pending_until_ms = c->pace_ms + c->x->o.proposal_timeout_ms;
         m->pending_view = c->mark;
     }
 }
@@ -147,7 +158,7 @@ static int fill_refund(ctx *c, uint64_t swap_id, const tcn_chain_hash *value, ui
 {
     uint64_t bal = tcn_state_refund_balance(c->st, swap_id, escrow);
     *len = 0;
-    if (bal <= TCN_STATE_TX_FEE)
+    if (tcn_state_refund_lamports(bal) == 0)
         return TCN_OK;
     tcn_error err;
     c->x->tx.len = 0;
@@ -249,7 +260,7 @@ static void swap_new(ctx *c, swap_mem *m, const tcn_swap_view *v)
         observe(c, m, v, &nonce, slot, escrow);
         return;
     }
-    if (c->now_ms < m->next_send_ms)
+    if (c->pace_ms < m->next_send_ms)
         return;
     uint64_t latest_slot;
     tcn_chain_hash bh;
@@ -262,7 +273,7 @@ static void swap_new(ctx *c, swap_mem *m, const tcn_swap_view *v)
     if (tcn_state_sign_nonce_create(c->st, v->id, &bh, &c->x->tx, &err) != TCN_OK)
         return;
     send_tx(c, c->x->tx.p, c->x->tx.len);
-    m->next_send_ms = c->now_ms + c->x->o.resend_ms;
+    m->next_send_ms = c->pace_ms + c->x->o.resend_ms;
 }
 
 /* The first signature of wire bytes: the transaction id. */
@@ -326,23 +337,23 @@ static void swap_intent(ctx *c, swap_mem *m, const tcn_swap_view *v)
         m->stuck_payout = 0;
     } else if (m->stuck_payout != v->intent_payout_id) {
         m->stuck_payout = v->intent_payout_id;
-        m->stuck_since_ms = c->now_ms;
-    } else if (c->now_ms - m->stuck_since_ms >= c->x->o.cancel_after_ms && c->now_ms >= m->next_send_ms) {
+        m->stuck_since_ms = c->pace_ms;
+    } else if (c->pace_ms - m->stuck_since_ms >= c->x->o.cancel_after_ms && c->pace_ms >= m->next_send_ms) {
         c->x->tx.len = 0;
         if (tcn_state_sign_nonce_cancel(c->st, v->id, &v->intent_nonce_value, &c->x->tx, &err) != TCN_OK)
             return;
         send_tx(c, c->x->tx.p, c->x->tx.len);
         c->x->stats.cancels++;
-        m->next_send_ms = c->now_ms + c->x->o.resend_ms;
+        m->next_send_ms = c->pace_ms + c->x->o.resend_ms;
         return;
     }
     /* (Re)send the very same bytes. */
-    if (m->sent_payout == v->intent_payout_id && c->now_ms < m->next_send_ms)
+    if (m->sent_payout == v->intent_payout_id && c->pace_ms < m->next_send_ms)
         return;
     send_tx(c, v->intent_tx, v->intent_tx_len);
     bool first = m->sent_payout != v->intent_payout_id;
     m->sent_payout = v->intent_payout_id;
-    m->next_send_ms = c->now_ms + c->x->o.resend_ms;
+    m->next_send_ms = c->pace_ms + c->x->o.resend_ms;
     if (first && EXEC_BUG(c->x, TCN_EXEC_BUG_REFUND_BEFORE_LANDING)) {
         /* Broken on purpose: takes the landing for granted and guesses the
          * nonce's next value from the latest blockhash. */
@@ -356,8 +367,40 @@ static void swap_intent(ctx *c, swap_mem *m, const tcn_swap_view *v)
     }
 }
 
-/* OPEN without an intent: record what changed on the chain, or start the
- * next due payout. */
+/* The swap is done (tcn_state_sweep_due) and the chain shows what the state
+ * does: return everything to refund_to, the coordinator paying. The same
+ * bytes are resent while the nonce holds its value; once it moves (the
+ * sweep landed, or failed on a deposit that would have left the escrow rent
+ * paying) the next step observes, and sweeps again if anything is left —
+ * at most sweep_attempts_max nonce values per leadership, since each
+ * failure costs the coordinator a fee. Two leaders may each sign one: both
+ * are bound to the swap's nonce value and pay only refund_to, so at most
+ * one lands, and either is what the swap is owed. */
+static void sweep(ctx *c, swap_mem *m, const tcn_swap_view *v)
+{
+    bool again = m->sweeps > 0 && tcn_chain_hash_eq(&m->sweep_value, &v->nonce_value);
+    if (!again && m->sweeps >= c->x->o.sweep_attempts_max) {
+        c->x->stats.sweeps_abandoned++;
+        return;
+    }
+    if (again && c->pace_ms < m->next_send_ms)
+        return;
+    tcn_error err;
+    c->x->tx.len = 0;
+    if (tcn_state_sign_sweep(c->st, v->id, &v->nonce_value, v->escrow_lamports, &c->x->tx, &err) != TCN_OK)
+        return;
+    send_tx(c, c->x->tx.p, c->x->tx.len);
+    if (!again) {
+        m->sweeps++;
+        m->sweep_value = v->nonce_value;
+        c->x->stats.sweeps++;
+    }
+    m->next_send_ms = c->pace_ms + c->x->o.resend_ms;
+}
+
+/* OPEN without an intent: record what changed on the chain; past the
+ * deadline send the refund; sweep a swap that is done; or start the next
+ * due payout. */
 static void swap_open(ctx *c, swap_mem *m, const tcn_swap_view *v)
 {
     tcn_exec_account nonce;
@@ -368,6 +411,24 @@ static void swap_open(ctx *c, swap_mem *m, const tcn_swap_view *v)
         return; /* an answer older than what the state knows: ask again later */
     if (!tcn_chain_hash_eq(&nonce.nonce.durable_nonce, &v->nonce_value) || bal != v->escrow_lamports) {
         observe(c, m, v, &nonce, slot, bal); /* apply refuses a slot that went back */
+        return;
+    }
+    if (c->now_ms > v->deadline_ms && v->refund_len > 0 &&
+        tcn_state_refund_balance(c->st, v->id, v->escrow_lamports) <= v->escrow_lamports) {
+        /* Past the deadline no payout can get an intent: the leader sends
+         * the committed refund itself (it pays only refund_to; resent until
+         * the nonce moves), and the sweep follows once it lands. Not a
+         * refund for an amount the escrow never received: it would fail
+         * and burn the nonce; such a swap is swept (tcn_state_sweep_due). */
+        if (c->pace_ms >= m->next_send_ms) {
+            send_tx(c, v->refund, v->refund_len);
+            c->x->stats.refunds_sent++;
+            m->next_send_ms = c->pace_ms + c->x->o.resend_ms;
+        }
+        return;
+    }
+    if (tcn_state_sweep_due(c->st, v->id, c->now_ms)) {
+        sweep(c, m, v);
         return;
     }
     for (size_t i = 0; i < v->n_payouts; i++) {
@@ -411,6 +472,11 @@ int tcn_exec_step(tcn_exec *x, const tcn_state *st, uint64_t term, uint64_t now_
 {
     if (!tcn_state_has_genesis(st))
         return TCN_OK;
+    if (x->pace_ms == 0)
+        x->pace_ms = now_ms;
+    else if (now_ms > x->last_caller_ms)
+        x->pace_ms += now_ms - x->last_caller_ms;
+    x->last_caller_ms = now_ms;
     /* Never stamp a time the state has already passed (apply would use the
      * state's time anyway: tcn_state_check_payout). */
     if (now_ms < tcn_state_now_ms(st))
@@ -422,14 +488,15 @@ int tcn_exec_step(tcn_exec *x, const tcn_state *st, uint64_t term, uint64_t now_
         memset(x->mem, 0, x->cap * sizeof(*x->mem));
         x->term = term;
     }
-    ctx c = {.x = x, .st = st, .now_ms = now_ms, .chain = chain, .propose = prop, .pctx = propose_ctx};
+    ctx c = {.x = x, .st = st, .now_ms = now_ms, .pace_ms = x->pace_ms, .chain = chain, .propose = prop,
+             .pctx = propose_ctx};
     for (uint64_t id = 1; id <= n; id++) {
         swap_mem *m = &x->mem[id];
         tcn_swap_view v;
         if (!tcn_state_swap(st, id, &v) || v.status == TCN_SWAP_CLOSED)
             continue;
         c.mark = view_mark(&v);
-        if (now_ms < m->pending_until_ms && m->pending_view == c.mark)
+        if (c.pace_ms < m->pending_until_ms && m->pending_view == c.mark)
             continue; /* our proposal has not applied yet */
         if (v.status == TCN_SWAP_NEW)
             swap_new(&c, m, &v);

@@ -23,7 +23,12 @@
  * - A new term forgets everything volatile: every open intent is resumed
  *   from the chain's answers, whoever created it.
  * - Any change on the chain it did not cause (the escrow funded, the user's
- *   refund landed) becomes SWAP_OBSERVED with a refund for the new value.
+ *   refund landed, a deposit) becomes SWAP_OBSERVED with a refund for the
+ *   new value.
+ * - Past a swap's deadline it sends the committed refund itself; once a
+ *   swap is done (tcn_state_sweep_due) it sweeps the escrow to refund_to,
+ *   the coordinator paying (tcn_state_sign_sweep), until the escrow is
+ *   seen empty and SWAP_OBSERVED closes the swap.
  * Apply checks every one of these commands again on every node (state.h).
  */
 
@@ -101,6 +106,7 @@ typedef struct tcn_exec_options {
     uint32_t resend_ms;           /* resend unconfirmed bytes (intents, nonce creations) this often */
     uint32_t proposal_timeout_ms; /* a proposal for a swap not applied by then is made again */
     uint32_t cancel_after_ms;     /* an intent the chain will not take for this long is cancelled */
+    uint32_t sweep_attempts_max;  /* sweeps of one swap (distinct nonce values) per leadership */
     uint32_t bugs;                /* TCN_EXEC_BUG_*; ignored unless compiled in */
 } tcn_exec_options;
 
@@ -117,6 +123,9 @@ typedef struct tcn_exec_stats {
     uint64_t chain_errors;
     uint64_t held_rent; /* due payouts held: they would leave a new destination below the rent-exempt minimum */
     uint64_t cancels;   /* nonce cancels sent for intents the chain will not take */
+    uint64_t sweeps;    /* sweeps signed (one per nonce value; resends not counted) */
+    uint64_t sweeps_abandoned; /* steps a due sweep was not sent: sweep_attempts_max reached */
+    uint64_t refunds_sent;     /* committed refunds the leader sent past a swap's deadline */
 } tcn_exec_stats;
 
 /* One pass over the swaps. Call it only on the leader, with the state it
@@ -124,7 +133,9 @@ typedef struct tcn_exec_stats {
  * (before that the leader may not know every committed intent). term: the
  * leader's term; a new value starts a fresh leadership (everything volatile
  * forgotten, every open intent resumed). now_ms: the leader's clock, stamped
- * into the commands it proposes. */
+ * into the commands it proposes (raised to the state's time when behind it);
+ * resends and timeouts run on the executor's own clock, which advances by
+ * as much as now_ms does between calls and never goes back. */
 int tcn_exec_step(tcn_exec *x, const tcn_state *st, uint64_t term, uint64_t now_ms, const tcn_exec_chain *chain,
                   tcn_exec_propose_fn propose, void *propose_ctx) TCN_MUST_CHECK;
 const tcn_exec_stats *tcn_exec_stats_of(const tcn_exec *x);

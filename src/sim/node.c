@@ -76,6 +76,7 @@ void node_boot(sim *s, uint32_t slot, uint64_t id, const uint64_t *voters, size_
     if (!nd->present) {
         nd->present = true;
         nd->clock_global_us = s->now_us;
+        nd->wall_base_us = s->now_us;
         if (slot >= s->n_machines)
             s->n_machines = slot + 1;
     }

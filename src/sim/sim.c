@@ -52,6 +52,7 @@ static const struct {
     {"refund_before_landing", SIM_BUG_REFUND_BEFORE_LANDING, 0, true},
     {"skip_resume", SIM_BUG_SKIP_RESUME, 0, true},
     {"trust_lagging_status", SIM_BUG_TRUST_LAGGING_STATUS, 0, true},
+    {"refund_empties_escrow", SIM_BUG_REFUND_EMPTIES_ESCROW, 0, true},
 };
 
 static bool bug_names_payouts(sim_bug b)

@@ -32,6 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "chain/keypair.h"
 #include "chain/model.h"
 #include "chain/types.h"
 #include "exec/exec.h"
@@ -87,6 +88,7 @@ typedef enum {
     SIM_BUG_REFUND_BEFORE_LANDING, /* payouts: outcome and new refund committed without waiting for the landing */
     SIM_BUG_SKIP_RESUME,           /* payouts: a new leader leaves open intents of an earlier one alone */
     SIM_BUG_TRUST_LAGGING_STATUS,  /* payouts: DROPPED decided from a status answer older than the nonce read */
+    SIM_BUG_REFUND_EMPTIES_ESCROW, /* payouts: the old refund rule (balance - fee, no reserve kept) */
 } sim_bug;
 
 typedef enum {
@@ -185,6 +187,7 @@ typedef struct sim_node {
     uint64_t rate_ppm;      /* clock rate: 1000000 is real time */
     uint64_t clock_us;      /* its monotonic clock */
     uint64_t clock_frac;
+    uint64_t wall_base_us; /* global time when the machine first appeared: its wall clock was set then (payouts) */
     uint64_t clock_global_us; /* global time the clock was last advanced to */
     uint64_t boot;            /* unique per boot, across the run */
     uint64_t id;              /* Raft id of this boot */
@@ -267,12 +270,29 @@ typedef struct sim_workload {
 #define SIM_PAY_USERS 3u
 #define SIM_PAY_SWAPS_MAX 48u
 #define SIM_PAY_INBOX_MAX 4096u
+#define SIM_PAY_DEPOSITS_MAX 16u /* third-party deposits remembered per swap (the griefer stops there) */
+#define SIM_PAY_IMPORTS_MAX 16u  /* Ed25519 keys the users import as escrow authorities */
+#define SIM_PAY_WATCH_MAX 256u   /* accounts whose past slots a lagging RPC node can answer for */
+#define SIM_PAY_HIST 4u          /* slots of account history kept (lag 0-3) */
+
+/* What an inbox transaction is, for the checkers and the statistics. */
+typedef enum {
+    SIM_PAY_TX_OTHER = 0, /* the coordinator's or a user's */
+    SIM_PAY_TX_DEPOSIT,   /* a third party's transfer into an escrow */
+    SIM_PAY_TX_DRAIN,     /* the holder of an imported escrow key moving lamports out */
+    SIM_PAY_TX_SWEEP,     /* the leader's sweep */
+    SIM_PAY_TX_REFUND,    /* a swap's refund (sent by its user, or by the leader past the deadline) */
+} sim_pay_tx_kind;
 
 /* A transaction on its way to the chain: sendTransaction has latency. */
 typedef struct sim_pay_tx {
     uint64_t at_us;
     uint64_t seq;
     int from; /* machine slot, or -1 for a client */
+    uint8_t kind; /* sim_pay_tx_kind */
+    uint32_t swap_id; /* DEPOSIT, DRAIN: the swap whose escrow it touches */
+    uint64_t lamports; /* DEPOSIT: how much */
+    tcn_chain_hash bound; /* SWEEP, REFUND: the nonce value it is bound to */
     uint16_t len;
     uint8_t bytes[TCN_CHAIN_PACKET_BYTES_MAX];
 } sim_pay_tx;
@@ -299,7 +319,32 @@ typedef struct sim_pay_swap {
     uint32_t planned;     /* payouts the client means to schedule */
     uint64_t plan_amount[4];
     uint64_t next_try_us; /* client retry pacing */
+    /* Third-party deposits that landed in the escrow, with their slots. */
+    uint32_t n_dep, dep_sent; /* landed; sent (the cap counts those on their way too) */
+    uint64_t dep_slot[SIM_PAY_DEPOSITS_MAX], dep_lamports[SIM_PAY_DEPOSITS_MAX];
+    int import_idx;       /* the imported key it uses as escrow (-1: a generated one; 0 unknown yet) */
+    bool import_known;
+    bool drained;         /* the key's holder moved lamports out behind the network's back */
+    uint64_t checked;     /* the last (refund, chain) combination the refund checker saw land */
+    bool paid;            /* a refund or sweep bound to paid_value landed: it moved the nonce, paying refund_to */
+    tcn_chain_hash paid_value;
 } sim_pay_swap;
+
+/* A key a user imports (KEY_IMPORT) to use as an escrow authority; the
+ * simulator is also its "holder", who can move the escrow's lamports. */
+typedef struct sim_pay_import {
+    uint8_t seed[32];
+    tcn_chain_pubkey pubkey;
+    uint32_t user;
+    bool used; /* a swap was created with it */
+} sim_pay_import;
+
+/* The accounts as a lagging RPC node knows them: the end of one slot. */
+typedef struct sim_pay_hist {
+    uint64_t slot;
+    size_t n; /* watched accounts recorded (watch[0..n)) */
+    tcn_exec_account acc[SIM_PAY_WATCH_MAX];
+} sim_pay_hist;
 
 typedef struct sim_pay {
     tcn_chain_model *chain;
@@ -330,7 +375,22 @@ typedef struct sim_pay {
     uint64_t live_index;
     bool live_sent;
     uint64_t lp_counter;
+    /* Third parties: a griefer with funds, and the holders of imported keys. */
+    tcn_chain_keypair *griefer;
+    uint64_t griefer_funds;
+    tcn_chain_pubkey holder_sink;
+    uint64_t next_grief_us, next_drain_us;
+    sim_pay_import imports[SIM_PAY_IMPORTS_MAX];
+    uint32_t n_imports;
+    /* Lagging account reads: accounts asked about, their last slots, and
+     * per machine the oldest slot it may still be answered for. */
+    tcn_chain_pubkey watch[SIM_PAY_WATCH_MAX];
+    size_t n_watch;
+    sim_pay_hist *hist; /* SIM_PAY_HIST of them, by slot % SIM_PAY_HIST */
+    uint64_t acct_floor[SIM_MACHINES_MAX];
     /* statistics */
+    uint64_t deposits_sent, deposits_landed, deposits_lamports, griefer_fees, drains_landed, lagged_reads;
+    uint64_t sweeps_ok, sweeps_failed, swept_closed;
     uint64_t sends, landed_ok, landed_err, rejected, dropped_sends, refused, applied_cmds;
     uint64_t user_refunds, exec_steps, targeted_crashes;
 } sim_pay;

@@ -75,7 +75,9 @@ int tcn_state_apply_payout_schedule(tcn_state *st, const tcn_cmd *c, uint64_t *i
                ULL((ps->due_ms / TCN_STATE_MS_PER_MINUTE) % TCN_STATE_MINUTES_PER_DAY), ULL(sw->escrow_key_id));
     TCN_ENSURE(sw->n_payouts < TCN_STATE_SWAP_PAYOUTS_MAX, err, TCN_ERR_USAGE,
                "swap %llu: already %u payouts, the maximum", ULL(ps->swap_id), TCN_STATE_SWAP_PAYOUTS_MAX);
-    /* Overflow-safe: the sum stops as soon as it passes the amount. */
+    /* Overflow-safe: the sum stops as soon as it passes the budget, the
+     * amount less the reserve every payout leaves in the escrow. */
+    const uint64_t budget = sw->amount - tcn_state_escrow_reserve(); /* amount >= 2R + fee (SWAP_CREATE) */
     uint64_t total = 0;
     bool over = false;
     for (unsigned i = 0; i <= sw->n_payouts && !over; i++) {
@@ -86,12 +88,13 @@ int tcn_state_apply_payout_schedule(tcn_state *st, const tcn_cmd *c, uint64_t *i
                 continue;
             a = p->amount;
         }
-        over = a > sw->amount || TCN_STATE_TX_FEE > sw->amount - a || total > sw->amount - a - TCN_STATE_TX_FEE;
+        over = a > budget || TCN_STATE_TX_FEE > budget - a || total > budget - a - TCN_STATE_TX_FEE;
         total += over ? 0 : a + TCN_STATE_TX_FEE;
     }
     TCN_ENSURE(!over, err, TCN_ERR_USAGE,
-               "amount: %llu with its fee would take the swap's payouts above its %llu lamports", ULL(ps->amount),
-               ULL(sw->amount));
+               "amount: %llu with its fee would take the swap's payouts above its %llu lamports less the %llu "
+               "reserve",
+               ULL(ps->amount), ULL(sw->amount), ULL(tcn_state_escrow_reserve()));
 
     if (tcn_state_reserve_payout(st) != TCN_OK)
         return TCN_ERR_NOMEM;
@@ -147,20 +150,24 @@ int tcn_state_check_payout(const tcn_state *st, uint64_t payout_id, uint64_t ts_
                ULL(p->due_ms), ULL(ts_ms));
     TCN_ENSURE(ts_ms <= sw->deadline_ms, err, TCN_ERR_POLICY, "swap %llu: deadline %llu passed (ts_ms %llu)", ULL(sid),
                ULL(sw->deadline_ms), ULL(ts_ms));
-    /* The escrow pays the amount and the fee, and must end empty, or with
-     * enough for the refund that follows: the runtime checks the fee payer
-     * after taking the fee and before the transfer, and refuses to leave it
-     * rent-paying, so a rest below rent-exempt minimum + fee would make the
-     * new refund unlandable (tcn-sim --seed 89 --steps 20000 --workload
-     * payouts found it: a stranded refund). */
+    /* The escrow pays the amount and the fee and keeps the reserve R (the
+     * rent-exempt minimum of an empty account): bal >= amount + fee + R.
+     * Then whatever happens to the payout, the escrow stays rent exempt:
+     * landed OK it holds bal - amount - fee >= R, FAILED it holds
+     * bal - fee > R, and a deposit only adds to either. So no deposit can
+     * make the payout fail (an escrow emptied exactly would be left rent
+     * paying by a 1-lamport deposit: InsufficientFundsForRent), the refund
+     * after it always lands (it too leaves R), and what is left above R is
+     * either refundable (tcn_state_refund_lamports) or at most what the
+     * sweep returns. (The earlier rule, rest 0 or >= R + fee, came from
+     * tcn-sim --seed 89 --steps 20000 --workload payouts, a stranded
+     * refund; it still let a deposit or a burnt fee strand one.) */
+    const uint64_t reserve = tcn_state_escrow_reserve();
     uint64_t bal = sw->escrow_lamports, need = p->amount;
-    bool can = need <= UINT64_MAX - TCN_STATE_TX_FEE && bal >= need + TCN_STATE_TX_FEE;
-    uint64_t rest = can ? bal - need - TCN_STATE_TX_FEE : 0;
-    TCN_ENSURE(can && (rest == 0 || rest >= tcn_chain_rent_minimum_balance(0) + TCN_STATE_TX_FEE), err,
-               TCN_ERR_POLICY,
-               "swap %llu: the escrow's %llu lamports cannot pay %llu + the %u fee and stay empty or able to pay "
-               "its refund (rent-exempt minimum + fee)",
-               ULL(sid), ULL(bal), ULL(need), TCN_STATE_TX_FEE);
+    bool can = need <= UINT64_MAX - TCN_STATE_TX_FEE - reserve && bal >= need + TCN_STATE_TX_FEE + reserve;
+    TCN_ENSURE(can, err, TCN_ERR_POLICY,
+               "swap %llu: the escrow's %llu lamports cannot pay %llu + the %u fee and keep the %llu reserve",
+               ULL(sid), ULL(bal), ULL(need), TCN_STATE_TX_FEE, ULL(reserve));
     const tcn_state_key_rec *k = tcn_state_key_get(st, sw->escrow_key_id);
     const tcn_policy *pol = tcn_state_key_policy(k);
     TCN_ENSURE(tcn_state_policy_allows_destination(pol, &p->destination), err, TCN_ERR_POLICY,

@@ -34,8 +34,10 @@ static const char *status_name(uint8_t s)
  *   command's policy is ignored (the key keeps its own).
  * - nonce_seed: the key of the swap's own nonce account (a swap never shares
  *   its nonce account: at most one intent per (nonce account, value)).
- * - amount at least the rent-exempt minimum of an empty account plus one
- *   transaction fee (a refund of less could not land), deadline after ts_ms,
+ * - amount at least TCN_STATE_REFUND_MIN_BALANCE (2 R + fee, R the
+ *   rent-exempt minimum of an empty account): the funded escrow then has a
+ *   refund (it keeps R and moves at least R, which lands into any
+ *   refund_to) and room for a payout; deadline after ts_ms,
  *   lp and refund_to set, refund_to not the escrow or nonce account.
  * - No account may play two parts: the escrow and nonce public keys must be
  *   new to the state (and differ).
@@ -49,9 +51,9 @@ int tcn_state_apply_swap_create(tcn_state *st, const tcn_cmd *c, uint64_t *id, t
     TCN_GUARD(tcn_state_need_role(st, c, roles, err));
     TCN_ENSURE(!tcn_state_pubkey_is_zero(&sc->lp), err, TCN_ERR_USAGE, "lp: the zero key");
     TCN_ENSURE(!tcn_state_pubkey_is_zero(&sc->refund_to), err, TCN_ERR_USAGE, "refund_to: the zero key");
-    uint64_t min = tcn_chain_rent_minimum_balance(0) + TCN_STATE_TX_FEE;
+    uint64_t min = TCN_STATE_REFUND_MIN_BALANCE;
     TCN_ENSURE(sc->amount >= min, err, TCN_ERR_USAGE,
-               "amount: %llu below %llu (rent-exempt minimum of an empty account + one transaction fee)",
+               "amount: %llu below %llu (the reserve + a fee + a refund of at least the reserve)",
                (unsigned long long)sc->amount, (unsigned long long)min);
     TCN_ENSURE(sc->deadline_ms > c->ts_ms, err, TCN_ERR_USAGE, "deadline_ms: %llu not after ts_ms %llu",
                (unsigned long long)sc->deadline_ms, (unsigned long long)c->ts_ms);
@@ -169,10 +171,11 @@ int tcn_state_refund_check(const tcn_state *st, uint64_t swap_id, bool nonce_ini
                    "refund: %zu bytes, want none (no nonce account to bind one to)", refund_len);
         return TCN_OK;
     }
-    if (balance <= TCN_STATE_TX_FEE) {
+    if (tcn_state_refund_lamports(balance) == 0) {
         TCN_ENSURE(refund_len == 0, err, TCN_ERR_BINDING,
-                   "refund: %zu bytes, want none (a balance of %llu cannot pay the fee)", refund_len,
-                   (unsigned long long)balance);
+                   "refund: %zu bytes, want none (a balance of %llu has no refund: below the reserve + fee + the "
+                   "reserve)",
+                   refund_len, (unsigned long long)balance);
         return TCN_OK;
     }
     /* The same nonce value and balance as the swap's current refund give the

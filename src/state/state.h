@@ -149,8 +149,9 @@ bool tcn_state_member_at(const tcn_state *st, size_t i, tcn_member_view *out); /
 
 /* Whether the payout may get an intent at ts_ms: the swap open and funded,
  * no open intent, the payout scheduled and due, before the deadline, the
- * escrow able to pay it and its fee and end empty or holding at least the
- * rent-exempt minimum plus a fee (so the next refund can land),
+ * escrow able to pay it and its fee and keep the reserve
+ * (escrow >= amount + fee + TCN_STATE_ESCROW_RESERVE: landed or failed, the
+ * escrow stays rent exempt whatever is deposited, so the next refund lands),
  * and the escrow key's policy (destination, per payout, per day, window).
  * TCN_OK or the refusal code with the reason in err. */
 int tcn_state_check_payout(const tcn_state *st, uint64_t payout_id, uint64_t ts_ms, tcn_error *err) TCN_MUST_CHECK;
@@ -166,17 +167,37 @@ int tcn_state_check_payout(const tcn_state *st, uint64_t payout_id, uint64_t ts_
  *   payout: the escrow pays; AdvanceNonceAccount(nonce, coordinator) +
  *     Transfer(escrow → destination, amount); signed by escrow and
  *     coordinator; recent blockhash = the nonce value.
- *   refund: the same shape, Transfer(escrow → refund_to, balance - fee);
- *     balance is the escrow's known balance, or the swap amount before the
- *     escrow has been funded (so the user holds a refund before funding). */
+ *   refund: the same shape, Transfer(escrow → refund_to,
+ *     tcn_state_refund_lamports(balance) = balance - R - fee): the escrow
+ *     keeps the reserve R, so a deposit made before it lands only adds to R
+ *     and can never make it fail; balance is the escrow's known balance, or
+ *     the swap amount before the escrow has been funded (so the user holds
+ *     a refund before funding).
+ *   sweep: the coordinator pays; AdvanceNonceAccount(nonce, coordinator) +
+ *     Transfer(escrow → refund_to, everything); not a command (see
+ *     tcn_state_sweep_due). */
 #define TCN_STATE_TX_FEE (2u * TCN_CHAIN_LAMPORTS_PER_SIGNATURE)
+/* R: what every refund and payout leaves in the escrow — the rent-exempt
+ * minimum of an empty account (solana-rent, 0 data bytes; the same as
+ * tcn_chain_rent_minimum_balance(0), which tcn_state_escrow_reserve
+ * returns). The sweep returns it once the swap is done. */
+#define TCN_STATE_ESCROW_RESERVE 890880ull
+/* The smallest balance with a refund: R stays, the fee, and a refund of at
+ * least R (so it lands into any refund_to, even one that does not exist
+ * yet). Also the smallest swap amount (SWAP_CREATE). */
+#define TCN_STATE_REFUND_MIN_BALANCE (2u * TCN_STATE_ESCROW_RESERVE + TCN_STATE_TX_FEE)
+uint64_t tcn_state_escrow_reserve(void);
+/* What the refund of an escrow holding `balance` moves to refund_to:
+ * balance - R - fee, or 0 (no refund) below TCN_STATE_REFUND_MIN_BALANCE. */
+uint64_t tcn_state_refund_lamports(uint64_t balance);
 int tcn_state_sign_nonce_create(const tcn_state *st, uint64_t swap_id, const tcn_chain_hash *recent_blockhash,
                                 tcn_buf *out, tcn_error *err) TCN_MUST_CHECK;
 int tcn_state_sign_payout(const tcn_state *st, uint64_t payout_id, const tcn_chain_hash *nonce_value, tcn_buf *out,
                           tcn_error *err) TCN_MUST_CHECK;
-/* escrow_lamports: the balance the refund empties (tcn_state_refund_balance
- * gives the one apply will use for the swap's current state). A balance of
- * at most the fee has no refund: TCN_ERR_USAGE. */
+/* escrow_lamports: the balance the refund is for (tcn_state_refund_balance
+ * gives the one apply will use for the swap's current state); it moves
+ * tcn_state_refund_lamports of it. A balance without a refund:
+ * TCN_ERR_USAGE. */
 int tcn_state_sign_refund(const tcn_state *st, uint64_t swap_id, const tcn_chain_hash *nonce_value,
                           uint64_t escrow_lamports, tcn_buf *out, tcn_error *err) TCN_MUST_CHECK;
 /* nonce cancel: AdvanceNonceAccount(nonce, coordinator) alone, the
@@ -187,13 +208,42 @@ int tcn_state_sign_refund(const tcn_state *st, uint64_t swap_id, const tcn_chain
  *   its effect as a nonce that moved without the intent (DROPPED). */
 int tcn_state_sign_nonce_cancel(const tcn_state *st, uint64_t swap_id, const tcn_chain_hash *nonce_value,
                                 tcn_buf *out, tcn_error *err) TCN_MUST_CHECK;
-/* The balance a refund of this swap must empty when the escrow is observed
- * holding escrow_lamports: that balance once it is above 0; the swap amount
- * while the escrow has never been funded; 0 (no refund) once a funded escrow
- * is empty. SWAP_OBSERVED and PAYOUT_OUTCOME must carry exactly
- * tcn_state_sign_refund(swap, their nonce value, this balance), or no refund
- * when it is at most TCN_STATE_TX_FEE. */
+/* The balance a refund of this swap is for when the escrow is observed
+ * holding escrow_lamports: that balance once the swap is funded (0 once a
+ * funded escrow is empty), or while it has a refund of its own
+ * (tcn_state_refund_lamports > 0); otherwise, while the escrow has never
+ * been funded, the swap amount. SWAP_OBSERVED and PAYOUT_OUTCOME must
+ * carry exactly tcn_state_sign_refund(swap, their nonce value, this
+ * balance), or no refund when tcn_state_refund_lamports of it is 0. */
 uint64_t tcn_state_refund_balance(const tcn_state *st, uint64_t swap_id, uint64_t escrow_lamports);
+
+/* The sweep (docs/STATE.md, "The reserve and the sweep"): once a swap is
+ * done, the leader returns everything its escrow holds — the reserve, what
+ * no refund was worth, and any deposit — to refund_to, the coordinator
+ * paying the fee, so the escrow ends at exactly 0 and the swap CLOSED.
+ * Not a command: it pays only the user's own refund_to, like the refund,
+ * and is bound to the swap's nonce value like every other transaction of
+ * the swap, so it and any payout or refund bound to that value exclude
+ * each other.
+ * Due at ts_ms when the swap is OPEN, without an open intent, its escrow
+ * above 0 and without a refund that lands now (the refund landed, or what
+ * the payouts left is below TCN_STATE_REFUND_MIN_BALANCE; or the only
+ * refund is for an amount never received), and either past the deadline,
+ * or funded with no SCHEDULED payout that could still get an intent
+ * (amount + fee + R <= escrow). A swap past its deadline with a refund that
+ * lands is refunded first by the leader sending that refund (exec). */
+bool tcn_state_sweep_due(const tcn_state *st, uint64_t swap_id, uint64_t ts_ms);
+int tcn_state_sign_sweep(const tcn_state *st, uint64_t swap_id, const tcn_chain_hash *nonce_value, uint64_t lamports,
+                         tcn_buf *out, tcn_error *err) TCN_MUST_CHECK;
+
+/* Bug switches for the simulator: compiled in only with TCN_STATE_BUGS (the
+ * simulator's copy of the state machine); elsewhere tcn_state_bugs_set does
+ * nothing. A process-wide setting, set once before any state exists, so
+ * apply stays deterministic: every node of the process applies the same rule. */
+enum {
+    TCN_STATE_BUG_REFUND_EMPTIES_ESCROW = 1u << 0, /* the old refund rule: balance - fee, nothing kept */
+};
+void tcn_state_bugs_set(uint32_t bugs);
 
 /* --- Snapshots ------------------------------------------------------------
  * Format: magic "TCNS", version:u32, applied index, then every table in id

@@ -98,16 +98,76 @@ int tcn_state_sign_payout(const tcn_state *st, uint64_t payout_id, const tcn_cha
     return nonce_transfer(st, p->swap_id, nonce_value, &p->destination, p->amount, out, err);
 }
 
+#ifdef TCN_STATE_BUGS
+static uint32_t state_bugs;
+void tcn_state_bugs_set(uint32_t bugs) { state_bugs = bugs; }
+#define STATE_BUG(flag) ((state_bugs & (flag)) != 0)
+#else
+void tcn_state_bugs_set(uint32_t bugs) { (void)bugs; }
+#define STATE_BUG(flag) 0
+#endif
+
+uint64_t tcn_state_escrow_reserve(void)
+{
+    TCN_ASSERT(tcn_chain_rent_minimum_balance(0) == TCN_STATE_ESCROW_RESERVE);
+    return TCN_STATE_ESCROW_RESERVE;
+}
+
+/* The reserve stays behind (so a deposit can never leave the escrow rent
+ * paying: it only adds to R), and the refund moves at least R (so it lands
+ * into any refund_to, even one that does not exist yet: the runtime refuses
+ * to create an account below R, and nobody can make an account rent paying
+ * any more). Below that, the sweep returns what is left. */
+uint64_t tcn_state_refund_lamports(uint64_t balance)
+{
+    const uint64_t r = tcn_state_escrow_reserve();
+    if (STATE_BUG(TCN_STATE_BUG_REFUND_EMPTIES_ESCROW)) /* broken on purpose: the old rule */
+        return balance > TCN_STATE_TX_FEE ? balance - TCN_STATE_TX_FEE : 0;
+    if (balance < TCN_STATE_REFUND_MIN_BALANCE)
+        return 0;
+    return balance - r - TCN_STATE_TX_FEE;
+}
+
 int tcn_state_sign_refund(const tcn_state *st, uint64_t swap_id, const tcn_chain_hash *nonce_value,
                           uint64_t escrow_lamports, tcn_buf *out, tcn_error *err)
 {
     TCN_GUARD(need_genesis(st, err));
     const tcn_state_swap_rec *sw = tcn_state_swap_get(st, swap_id);
     TCN_ENSURE(sw != NULL, err, TCN_ERR_USAGE, "state: swap %llu: no such swap", (unsigned long long)swap_id);
-    TCN_ENSURE(escrow_lamports > TCN_STATE_TX_FEE, err, TCN_ERR_USAGE,
-               "state: swap %llu: refund: a balance of %llu lamports cannot pay the %u-lamport fee",
-               (unsigned long long)swap_id, (unsigned long long)escrow_lamports, TCN_STATE_TX_FEE);
-    return nonce_transfer(st, swap_id, nonce_value, &sw->refund_to, escrow_lamports - TCN_STATE_TX_FEE, out, err);
+    uint64_t lamports = tcn_state_refund_lamports(escrow_lamports);
+    TCN_ENSURE(lamports > 0, err, TCN_ERR_USAGE,
+               "state: swap %llu: refund: a balance of %llu lamports is below %llu (reserve + fee + a refund of at "
+               "least the reserve)",
+               (unsigned long long)swap_id, (unsigned long long)escrow_lamports,
+               (unsigned long long)TCN_STATE_REFUND_MIN_BALANCE);
+    return nonce_transfer(st, swap_id, nonce_value, &sw->refund_to, lamports, out, err);
+}
+
+/* AdvanceNonceAccount(nonce, coordinator) + Transfer(escrow -> refund_to,
+ * lamports), the COORDINATOR paying the fee: the escrow pays nothing, so
+ * the transfer of everything it holds leaves it at exactly 0 (allowed), and
+ * a deposit that arrives before it lands leaves it above 0: at or above R
+ * the sweep still lands (the deposit stays for the next one), below R the
+ * transfer fails (rent paying), the coordinator's fee is spent and the
+ * nonce advanced — the executor reads again and sweeps again. */
+int tcn_state_sign_sweep(const tcn_state *st, uint64_t swap_id, const tcn_chain_hash *nonce_value, uint64_t lamports,
+                         tcn_buf *out, tcn_error *err)
+{
+    TCN_GUARD(need_genesis(st, err));
+    const tcn_state_swap_rec *sw = tcn_state_swap_get(st, swap_id);
+    TCN_ENSURE(sw != NULL, err, TCN_ERR_USAGE, "state: swap %llu: no such swap", (unsigned long long)swap_id);
+    TCN_ENSURE(lamports > 0, err, TCN_ERR_USAGE, "state: swap %llu: sweep: nothing to sweep",
+               (unsigned long long)swap_id);
+    const tcn_state_key_rec *escrow = tcn_state_key_get(st, sw->escrow_key_id);
+    TCN_ASSERT(escrow != NULL && escrow->kind == TCN_KEY_ED25519_SEED);
+    tcn_chain_ix ix[2];
+    tcn_chain_system_advance_nonce(&ix[0], &sw->nonce, &st->coordinator);
+    tcn_chain_system_transfer(&ix[1], &escrow->pubkey, &sw->refund_to, lamports);
+    const signer signers[2] = {
+        {&st->coordinator, st->root + TCN_STATE_ROOT_COORDINATOR},
+        {&escrow->pubkey, tcn_state_key_secret(st, sw->escrow_key_id)},
+    };
+    return build(&st->coordinator, nonce_value, ix, 2, signers, 2, out, err);
 }
 
 /* AdvanceNonceAccount(nonce, coordinator) alone, the coordinator paying,
@@ -126,19 +186,51 @@ int tcn_state_sign_nonce_cancel(const tcn_state *st, uint64_t swap_id, const tcn
     return build(&st->coordinator, nonce_value, &ix, 1, signers, 1, out, err);
 }
 
-/* Once the escrow is seen holding lamports, a refund empties exactly what it
- * holds; before it was ever funded, the user holds a refund of the full
- * amount (so the refund exists before the money moves); a funded escrow
- * seen empty has nothing left to refund. */
+/* Once the escrow has been funded, a refund is for exactly what it holds
+ * (0 once empty). Before that, the user holds a refund of the full amount
+ * (so the refund exists before the money moves) — unless what the escrow
+ * holds already has a refund of its own (someone else's deposits of at
+ * least TCN_STATE_REFUND_MIN_BALANCE, or the user's funding minus a refund
+ * that landed before the network saw the funding): then a refund for that,
+ * which lands now. A smaller deposit made before funding does not take the
+ * user's refund of the amount away (the user waits for it to fund), and
+ * once funded the refund for the amount still lands: it keeps the reserve
+ * and the deposit on top of it. */
 uint64_t tcn_state_swap_refund_balance(const tcn_state_swap_rec *sw, uint64_t escrow_lamports)
 {
-    if (escrow_lamports > 0)
+    if (sw->funded || tcn_state_refund_lamports(escrow_lamports) > 0)
         return escrow_lamports;
-    return sw->funded ? 0 : sw->amount;
+    return sw->amount;
 }
 
 uint64_t tcn_state_refund_balance(const tcn_state *st, uint64_t swap_id, uint64_t escrow_lamports)
 {
     const tcn_state_swap_rec *sw = tcn_state_swap_get(st, swap_id);
     return sw != NULL ? tcn_state_swap_refund_balance(sw, escrow_lamports) : 0;
+}
+
+bool tcn_state_sweep_due(const tcn_state *st, uint64_t swap_id, uint64_t ts_ms)
+{
+    const tcn_state_swap_rec *sw = tcn_state_swap_get(st, swap_id);
+    /* A refund that lands now (one for the amount, before a funding that
+     * has not come, would not) is the user's to send, or the leader's past
+     * the deadline: no sweep while there is one. */
+    if (sw == NULL || sw->status != TCN_SWAP_OPEN || sw->intent_payout_id != 0 || sw->escrow_lamports == 0 ||
+        (sw->refund_len > 0 && tcn_state_swap_refund_balance(sw, sw->escrow_lamports) <= sw->escrow_lamports))
+        return false;
+    if (ts_ms < tcn_state_now_ms(st))
+        ts_ms = tcn_state_now_ms(st); /* as tcn_state_check_payout */
+    if (ts_ms > sw->deadline_ms)
+        return true; /* funded or not: nothing more can happen to it */
+    if (!sw->funded)
+        return false;
+    if (sw->escrow_lamports <= TCN_STATE_ESCROW_RESERVE + TCN_STATE_TX_FEE)
+        return true; /* no payout fits */
+    for (unsigned i = 0; i < sw->n_payouts; i++) {
+        const tcn_state_payout_rec *p = tcn_state_payout_get(st, sw->payouts[i]);
+        if (p->status == TCN_PAYOUT_SCHEDULED &&
+            p->amount <= sw->escrow_lamports - TCN_STATE_ESCROW_RESERVE - TCN_STATE_TX_FEE)
+            return false; /* it fits: it may still be paid (not due yet, or outside its window) */
+    }
+    return true;
 }

@@ -444,7 +444,7 @@ static void test_refund_beats_payout(void **state)
     tcn_chain_submit_result r;
     assert_int_equal(tcn_chain_model_submit(w.chain, refund, refund_len, &r), TCN_OK);
     assert_true(r.landed && r.err.kind == TCN_CHAIN_TX_OK);
-    assert_int_equal(tcn_chain_model_balance(w.chain, &v.escrow), 0);
+    assert_int_equal(tcn_chain_model_balance(w.chain, &v.escrow), TCN_STATE_ESCROW_RESERVE);
     tcn_chain_model_advance_slot(w.chain);
     step(&w, x, 1); /* the nonce moved without the payout: DROPPED */
     assert_int_equal(commit(&w), 1);
@@ -452,12 +452,130 @@ static void test_refund_beats_payout(void **state)
     assert_true(tcn_state_payout(w.st, 1, &p));
     assert_int_equal(p.status, TCN_PAYOUT_SCHEDULED);
     v = swap(&w, 1);
-    assert_int_equal(v.status, TCN_SWAP_CLOSED);
+    assert_int_equal(v.status, TCN_SWAP_OPEN); /* the reserve is left, and no refund */
     assert_int_equal(v.refund_len, 0);
+    /* The swap is done: the sweep returns the reserve, the coordinator paying. */
+    step(&w, x, 1);
+    assert_int_equal(w.n_queue, 0);
+    assert_int_equal(deliver(&w), 1);
+    assert_int_equal(tcn_exec_stats_of(x)->sweeps, 1);
+    assert_int_equal(tcn_chain_model_balance(w.chain, &v.escrow), 0);
+    assert_int_equal(tcn_chain_model_balance(w.chain, &w.refund_to), AMOUNT - TCN_STATE_TX_FEE);
+    tcn_chain_model_advance_slot(w.chain);
+    step(&w, x, 1); /* seen empty: CLOSED */
+    assert_int_equal(commit(&w), 1);
+    assert_int_equal(swap(&w, 1).status, TCN_SWAP_CLOSED);
     w.now += 5000;
     step(&w, x, 1); /* closed: nothing more, ever */
     assert_int_equal(w.n_queue + w.sends, 0);
     assert_int_equal(deliver(&w), 0);
+    world_end(&w, x);
+}
+
+/* Lands what was sent, one slot later, and commits what the executor
+ * proposes after it: one round of the leader's loop. */
+static void round_trip(world *w, tcn_exec *x)
+{
+    (void)deliver(w);
+    tcn_chain_model_advance_slot(w->chain);
+    w->now += 1100;
+    step(w, x, 1);
+    (void)commit(w);
+}
+
+/* The user's refund lands; a griefer's 1 lamport arrives before each sweep
+ * lands (the sweep would leave the escrow rent paying: it fails, the
+ * coordinator pays the fee, the nonce advances). The executor observes and
+ * sweeps again; once the deposits stop, the escrow ends at exactly 0 and
+ * the swap CLOSED, refund_to holding everything. */
+static void test_sweep_races_deposits(void **state)
+{
+    (void)state;
+    world w;
+    tcn_exec *x = world_start(&w);
+    tcn_swap_view v = swap(&w, 1);
+    tcn_chain_submit_result r;
+    assert_int_equal(tcn_chain_model_submit(w.chain, v.refund, v.refund_len, &r), TCN_OK);
+    assert_true(r.landed && r.err.kind == TCN_CHAIN_TX_OK);
+    round_trip(&w, x); /* observed: R, no refund */
+    assert_int_equal(swap(&w, 1).escrow_lamports, TCN_STATE_ESCROW_RESERVE);
+    uint64_t coord0 = tcn_chain_model_balance(w.chain, tcn_state_coordinator_key(w.st));
+    for (int i = 0; i < 3; i++) {
+        step(&w, x, 1); /* the sweep */
+        assert_int_equal(w.sends, 1);
+        assert_int_equal(tcn_chain_model_airdrop(w.chain, &v.escrow, 1, NULL), TCN_OK); /* first */
+        round_trip(&w, x); /* the sweep fails; the next step observes R + i + 1 */
+        assert_int_equal(tcn_chain_model_balance(w.chain, &v.escrow), TCN_STATE_ESCROW_RESERVE + (uint64_t)i + 1);
+        assert_int_equal(swap(&w, 1).escrow_lamports, TCN_STATE_ESCROW_RESERVE + (uint64_t)i + 1);
+    }
+    assert_int_equal(tcn_chain_model_balance(w.chain, tcn_state_coordinator_key(w.st)),
+                     coord0 - 3 * TCN_STATE_TX_FEE);
+    step(&w, x, 1);
+    round_trip(&w, x); /* lands; observed empty */
+    assert_int_equal(tcn_chain_model_balance(w.chain, &v.escrow), 0);
+    assert_int_equal(swap(&w, 1).status, TCN_SWAP_CLOSED);
+    assert_int_equal(tcn_chain_model_balance(w.chain, &w.refund_to), AMOUNT - TCN_STATE_TX_FEE + 3);
+    assert_int_equal(tcn_exec_stats_of(x)->sweeps, 4);
+    world_end(&w, x);
+}
+
+/* The sweep gives up after sweep_attempts_max nonce values in one
+ * leadership (each failure costs the coordinator a fee); a new leadership
+ * tries again. */
+static void test_sweep_attempts_bounded(void **state)
+{
+    (void)state;
+    world w;
+    world_init(&w);
+    tcn_exec_options o;
+    tcn_exec_options_default(&o);
+    o.sweep_attempts_max = 2;
+    tcn_exec *x;
+    assert_int_equal(tcn_exec_new(&o, &x), TCN_OK);
+    open_and_fund(&w, x, 1);
+    tcn_swap_view v = swap(&w, 1);
+    tcn_chain_submit_result r;
+    assert_int_equal(tcn_chain_model_submit(w.chain, v.refund, v.refund_len, &r), TCN_OK);
+    round_trip(&w, x);
+    for (int i = 0; i < 4; i++) {
+        step(&w, x, 1);
+        assert_int_equal(tcn_chain_model_airdrop(w.chain, &v.escrow, 1, NULL), TCN_OK);
+        round_trip(&w, x);
+    }
+    assert_int_equal(tcn_exec_stats_of(x)->sweeps, 2);
+    assert_true(tcn_exec_stats_of(x)->sweeps_abandoned > 0);
+    assert_int_equal(swap(&w, 1).status, TCN_SWAP_OPEN);
+    step(&w, x, 2); /* a new term */
+    assert_int_equal(w.sends, 1);
+    round_trip(&w, x);
+    step(&w, x, 2);
+    (void)commit(&w);
+    assert_int_equal(swap(&w, 1).status, TCN_SWAP_CLOSED);
+    world_end(&w, x);
+}
+
+/* Past the deadline the leader sends the committed refund itself (a
+ * griefer's deposit beforehand does not stop it), then sweeps. */
+static void test_deadline_refund_then_sweep(void **state)
+{
+    (void)state;
+    world w;
+    tcn_exec *x = world_start(&w);
+    tcn_swap_view v = swap(&w, 1);
+    assert_int_equal(tcn_chain_model_airdrop(w.chain, &v.escrow, 1, NULL), TCN_OK);
+    w.now = v.deadline_ms + 1;
+    step(&w, x, 1); /* observes the deposit first (no intent can come any more) */
+    assert_int_equal(commit(&w), 1);
+    assert_int_equal(swap(&w, 1).escrow_lamports, AMOUNT + 1);
+    step(&w, x, 1);
+    assert_int_equal(tcn_exec_stats_of(x)->refunds_sent, 1);
+    round_trip(&w, x); /* the refund landed: R + 1 observed */
+    assert_int_equal(tcn_chain_model_balance(w.chain, &w.refund_to),
+                     AMOUNT + 1 - TCN_STATE_ESCROW_RESERVE - TCN_STATE_TX_FEE);
+    step(&w, x, 1);
+    round_trip(&w, x); /* the sweep */
+    assert_int_equal(swap(&w, 1).status, TCN_SWAP_CLOSED);
+    assert_int_equal(tcn_chain_model_balance(w.chain, &w.refund_to), AMOUNT + 1 - TCN_STATE_TX_FEE);
     world_end(&w, x);
 }
 
@@ -499,16 +617,16 @@ static void test_rent_hold(void **state)
     world_end(&w, x);
 }
 
-/* At the boundary: a payout that leaves exactly the rent-exempt minimum
- * plus a fee is allowed, and the refund that follows lands on the chain
- * model (one lamport less and the runtime's fee-payer check would refuse
- * the refund: apply refuses such a payout). */
+/* At the boundary: a payout that leaves exactly 2 R + fee (the smallest
+ * balance with a refund) is paid, and the refund that follows lands on the
+ * chain model even after a griefer's 1 lamport (the old refund, balance -
+ * fee, would leave the escrow rent paying and fail, burning its nonce). */
 static void test_payout_leaves_room_for_refund(void **state)
 {
     (void)state;
     world w;
     tcn_exec *x = world_start(&w);
-    uint64_t rest = tcn_chain_rent_minimum_balance(0) + TCN_STATE_TX_FEE;
+    uint64_t rest = TCN_STATE_REFUND_MIN_BALANCE;
     schedule(&w, 1, AMOUNT - TCN_STATE_TX_FEE - rest, T0);
     w.now += 10;
     step(&w, x, 1);
@@ -520,6 +638,7 @@ static void test_payout_leaves_room_for_refund(void **state)
     assert_int_equal(commit(&w), 1);
     tcn_swap_view v = swap(&w, 1);
     assert_int_equal(v.escrow_lamports, rest);
+    assert_int_equal(tcn_chain_model_airdrop(w.chain, &v.escrow, 1, NULL), TCN_OK);
     assert_true(refund_would_land(&w, 1));
     tcn_payout_view p;
     assert_true(tcn_state_payout(w.st, 1, &p));
@@ -620,6 +739,9 @@ int main(void)
         cmocka_unit_test(test_payout_leaves_room_for_refund),
         cmocka_unit_test(test_lagging_status_is_not_dropped),
         cmocka_unit_test(test_unlandable_intent_is_cancelled),
+        cmocka_unit_test(test_sweep_races_deposits),
+        cmocka_unit_test(test_sweep_attempts_bounded),
+        cmocka_unit_test(test_deadline_refund_then_sweep),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -367,7 +367,7 @@ static void test_swap_create(void **state)
     c.actor = t.lp;
     h_refused(&t, &c, TCN_ERR_USAGE, "SWAP_CREATE: actor: role LP may not do this");
     c = h_swap_cmd(&t, H_MIN_AMOUNT - 1, H_T0 + H_DAY_MS, NULL);
-    h_refused(&t, &c, TCN_ERR_USAGE, "amount: 900879 below 900880");
+    h_refused(&t, &c, TCN_ERR_USAGE, "amount: 1791759 below 1791760");
     c = h_swap_cmd(&t, H_MIN_AMOUNT, H_T0, NULL);
     h_refused(&t, &c, TCN_ERR_USAGE, "deadline_ms");
     c = h_swap_cmd(&t, H_MIN_AMOUNT, H_T0 + 1, NULL);
@@ -517,16 +517,19 @@ static void test_swap_observed(void **state)
     /* The slot does not go back. */
     c = h_observed_cmd(&t, H_T0, s, 4, true, &v0, 0);
     h_refused(&t, &c, TCN_ERR_USAGE, "slot: 4 before the last observation's 5");
-    /* Initialized: OPEN, and the refund must be exactly the state's: of the
-     * escrow's 100 lamports (that balance once above 0): at most the fee, so none. */
+    /* Initialized: OPEN, and the refund must be exactly the state's: never
+     * funded, so of the whole amount, though someone's 100 lamports sit in
+     * the escrow (a deposit does not take the user's refund away). */
     c = h_observed_cmd(&t, H_T0, s, 5, true, &v0, 100);
-    assert_int_equal(c.u.swap_observed.refund_len, 0);
+    assert_true(c.u.swap_observed.refund_len > 0);
     h_ok(&t, &c);
     v = h_swap_view(&t, s);
     assert_int_equal(v.status, TCN_SWAP_OPEN);
     assert_true(v.nonce_initialized);
     assert_memory_equal(&v.nonce_value, &v0, 32);
-    assert_int_equal(v.refund_len, 0);
+    assert_int_equal(tcn_state_refund_balance(t.st, s, 100), amount);
+    /* More than the amount before funding: the refund is for what it holds. */
+    assert_int_equal(tcn_state_refund_balance(t.st, s, amount + 1), amount + 1);
     /* Empty escrow, never funded: the refund is for the whole amount. */
     assert_int_equal(tcn_state_refund_balance(t.st, s, 0), amount);
     c = h_observed_cmd(&t, H_T0, s, 6, true, &v0, 0);
@@ -556,13 +559,16 @@ static void test_swap_observed(void **state)
     v = h_swap_view(&t, s);
     assert_true(v.funded);
     assert_int_equal(v.escrow_lamports, amount);
-    /* A refund of a balance at or below the fee: none; above: one. */
-    c = h_observed_cmd(&t, H_T0, s, 9, true, &v1, TCN_STATE_TX_FEE);
+    /* A balance below 2 R + fee has no refund; from there on, one that
+     * keeps R and moves the rest less the fee. */
+    c = h_observed_cmd(&t, H_T0, s, 9, true, &v1, TCN_STATE_REFUND_MIN_BALANCE - 1);
     assert_int_equal(c.u.swap_observed.refund_len, 0);
-    bad = h_observed_cmd(&t, H_T0, s, 9, true, &v1, TCN_STATE_TX_FEE + 1);
+    bad = h_observed_cmd(&t, H_T0, s, 9, true, &v1, TCN_STATE_REFUND_MIN_BALANCE);
     assert_true(bad.u.swap_observed.refund_len > 0);
-    bad.u.swap_observed.escrow_lamports = TCN_STATE_TX_FEE;
-    h_refused(&t, &bad, TCN_ERR_BINDING, "want none (a balance of 10000 cannot pay the fee)");
+    bad.u.swap_observed.escrow_lamports = TCN_STATE_REFUND_MIN_BALANCE - 1;
+    h_refused(&t, &bad, TCN_ERR_BINDING, "want none (a balance of 1791759 has no refund");
+    assert_int_equal(tcn_state_refund_lamports(TCN_STATE_REFUND_MIN_BALANCE - 1), 0);
+    assert_int_equal(tcn_state_refund_lamports(TCN_STATE_REFUND_MIN_BALANCE), TCN_STATE_ESCROW_RESERVE);
     h_ok(&t, &c);
     assert_int_equal(h_swap_view(&t, s).refund_len, 0);
     assert_int_equal(h_swap_view(&t, s).status, TCN_SWAP_OPEN);
@@ -611,11 +617,11 @@ static void test_payout_schedule(void **state)
     h_refused(&t, &c, TCN_ERR_USAGE, "destination: the swap's own escrow or nonce account");
     c = h_schedule_cmd(&t, s, &v.nonce, 1000, H_T0);
     h_refused(&t, &c, TCN_ERR_USAGE, "destination: the swap's own escrow or nonce account");
-    /* The sum: payouts plus a fee each, up to the amount. */
-    uint64_t half = amount / 2 - TCN_STATE_TX_FEE;
+    /* The sum: payouts plus a fee each, up to the amount less the reserve. */
+    uint64_t half = (amount - TCN_STATE_ESCROW_RESERVE) / 2 - TCN_STATE_TX_FEE;
     assert_int_equal(h_schedule(&t, s, &d, half, H_T0), 1);
     c = h_schedule_cmd(&t, s, &d, half + 1, H_T0);
-    h_refused(&t, &c, TCN_ERR_USAGE, "would take the swap's payouts above its 10000000 lamports");
+    h_refused(&t, &c, TCN_ERR_USAGE, "would take the swap's payouts above its 10000000 lamports less the 890880");
     c = h_schedule_cmd(&t, s, &d, UINT64_MAX, H_T0);
     h_refused(&t, &c, TCN_ERR_USAGE, "would take the swap's payouts above");
     c = h_schedule_cmd(&t, s, &d, UINT64_MAX - TCN_STATE_TX_FEE + 1, H_T0);
@@ -742,26 +748,99 @@ static void test_payout_intent(void **state)
     h_refused(&t, &c, TCN_ERR_BUSY, "the intent of payout 1 is open");
     o = h_observed_cmd(&t, H_T0, s, 12, true, &v0, amount);
     h_refused(&t, &o, TCN_ERR_BUSY, "SWAP_OBSERVED: swap 1: the intent of payout 1 is open");
-    /* The escrow must pay amount + fee and end empty or able to pay its
-     * refund: rent-exempt minimum + fee (tests/unit/test_exec.c lands that
-     * refund on the chain model). */
+    /* The escrow must pay amount + fee and keep the reserve R: the exact
+     * boundary passes, one lamport more is refused, and so is emptying it
+     * (the old rule allowed that: a 1-lamport deposit then made the payout
+     * fail, InsufficientFundsForRent; tests/unit/test_exec.c lands these
+     * on the chain model). */
+    const uint64_t R = TCN_STATE_ESCROW_RESERVE;
+    const uint64_t pay2 = 1000000;
     uint64_t p2;
-    uint64_t s2 = funded_swap(&t, 2000000, 2000000 - TCN_STATE_TX_FEE - 1, &p2);
+    uint64_t s2 = funded_swap(&t, 3000000, pay2, &p2);
+    tcn_chain_hash v2 = h_hash(1000 + (uint32_t)s2);
+    o = h_observed_cmd(&t, H_T0, s2, 11, true, &v2, pay2 + TCN_STATE_TX_FEE + R - 1); /* one lamport short */
+    h_ok(&t, &o);
     c = h_intent_cmd(&t, p2, H_T0 + 60000);
-    h_refused(&t, &c, TCN_ERR_POLICY, "cannot pay");
-    (void)s2;
-    uint64_t p3;
-    funded_swap(&t, 2000000, 2000000 - TCN_STATE_TX_FEE, &p3); /* empties it exactly */
-    c = h_intent_cmd(&t, p3, H_T0 + 60000);
+    h_refused(&t, &c, TCN_ERR_POLICY, "cannot pay 1000000 + the 10000 fee and keep the 890880 reserve");
+    o = h_observed_cmd(&t, H_T0, s2, 12, true, &v2, pay2 + TCN_STATE_TX_FEE + R); /* leaves exactly R */
+    h_ok(&t, &o);
+    c = h_intent_cmd(&t, p2, H_T0 + 60000);
     h_ok(&t, &c);
-    uint64_t p4;
-    funded_swap(&t, 2000000, 2000000 - TCN_STATE_TX_FEE - 890880 - TCN_STATE_TX_FEE, &p4); /* leaves exactly that */
-    c = h_intent_cmd(&t, p4, H_T0 + 60000);
+    /* Emptying the escrow exactly (the old rule allowed it; a 1-lamport
+     * deposit then made the payout fail) is refused already by the
+     * schedule's sum: payouts and their fees fit in the amount less R. */
+    uint64_t s3 = h_swap(&t, 2000000, NULL);
+    c = h_schedule_cmd(&t, s3, &d, 2000000 - TCN_STATE_TX_FEE, H_T0);
+    h_refused(&t, &c, TCN_ERR_USAGE, "less the 890880 reserve");
+    (void)h_schedule(&t, s3, &d, 2000000 - R - TCN_STATE_TX_FEE, H_T0);
+    h_free(&t);
+}
+
+/* The sweep is due once a funded swap has no refund left, no open intent
+ * and no scheduled payout that could still be paid, or past its deadline. */
+static void test_sweep_due(void **state)
+{
+    (void)state;
+    h_t t;
+    h_init(&t);
+    const uint64_t R = TCN_STATE_ESCROW_RESERVE;
+    uint64_t amount = 5000000, pay = 3000000, pid;
+    uint64_t s = funded_swap(&t, amount, pay, &pid);
+    assert_false(tcn_state_sweep_due(t.st, s, H_T0)); /* a refund, a payout that fits */
+    assert_false(tcn_state_sweep_due(t.st, 99, H_T0));
+    tcn_cmd c = h_intent_cmd(&t, pid, H_T0 + 60000);
     h_ok(&t, &c);
-    uint64_t p5;
-    funded_swap(&t, 2000000, 2000000 - TCN_STATE_TX_FEE - 890880 - TCN_STATE_TX_FEE + 1, &p5); /* one lamport short */
-    c = h_intent_cmd(&t, p5, H_T0 + 60000);
-    h_refused(&t, &c, TCN_ERR_POLICY, "stay empty or able to pay its refund");
+    assert_false(tcn_state_sweep_due(t.st, s, H_T0 + 60000)); /* an open intent */
+    tcn_chain_hash v1 = h_hash(7), v2 = h_hash(8);
+    uint64_t after = amount - pay - TCN_STATE_TX_FEE; /* 1,990,000: still a refund */
+    c = h_outcome_cmd(&t, H_T0, s, pid, TCN_PAYOUT_LANDED_OK, 20, &v1, after);
+    h_ok(&t, &c);
+    assert_true(h_swap_view(&t, s).refund_len > 0);
+    assert_false(tcn_state_sweep_due(t.st, s, H_T0 + 60000));
+    /* ... past the deadline the leader sends that refund; it lands: R is left. */
+    c = h_observed_cmd(&t, H_T0, s, 21, true, &v2, R);
+    h_ok(&t, &c);
+    tcn_swap_view v = h_swap_view(&t, s);
+    assert_int_equal(v.refund_len, 0);
+    assert_int_equal(v.status, TCN_SWAP_OPEN);
+    assert_true(tcn_state_sweep_due(t.st, s, H_T0 + 60000));
+    {
+        /* The sweep: the coordinator pays, everything to refund_to. */
+        tcn_buf b = {0};
+        tcn_error err;
+        assert_int_equal(tcn_state_sign_sweep(t.st, s, &v2, R, &b, &err), TCN_OK);
+        assert_true(b.len > 0);
+        tcn_buf_free(&b);
+        assert_int_equal(tcn_state_sign_sweep(t.st, s, &v2, 0, &b, &err), TCN_ERR_USAGE);
+        tcn_buf_free(&b);
+    }
+    /* A scheduled payout that fits the escrow holds the sweep back until the deadline. */
+    tcn_chain_pubkey d = h_pub(H_DEST);
+    c = h_observed_cmd(&t, H_T0, s, 22, true, &v2, R + 20000 + TCN_STATE_TX_FEE);
+    h_ok(&t, &c);
+    uint64_t small = h_schedule(&t, s, &d, 20000, H_T0);
+    assert_false(tcn_state_sweep_due(t.st, s, H_T0 + 60000));
+    assert_true(tcn_state_sweep_due(t.st, s, H_T0 + 30 * H_DAY_MS + 1));
+    (void)small;
+    /* Swept: the escrow seen empty closes the swap; nothing is due any more. */
+    c = h_observed_cmd(&t, H_T0, s, 23, true, &v1, 0);
+    h_ok(&t, &c);
+    assert_int_equal(h_swap_view(&t, s).status, TCN_SWAP_CLOSED);
+    assert_false(tcn_state_sweep_due(t.st, s, H_T0 + 30 * H_DAY_MS + 1));
+    /* Never funded, someone's deposit below a refund's worth in the escrow:
+     * the only refund is for the amount, which would not land; past the
+     * deadline the deposit is swept (before it, the user may still fund). */
+    uint64_t u = h_swap(&t, amount, NULL);
+    tcn_chain_hash vu = h_hash(1000 + (uint32_t)u);
+    c = h_observed_cmd(&t, H_T0, u, 30, true, &vu, R);
+    h_ok(&t, &c);
+    assert_true(h_swap_view(&t, u).refund_len > 0);
+    assert_false(tcn_state_sweep_due(t.st, u, H_T0 + 60000));
+    assert_true(tcn_state_sweep_due(t.st, u, H_T0 + 30 * H_DAY_MS + 1));
+    /* ... but not while its refund lands (a deposit with a refund of its own). */
+    c = h_observed_cmd(&t, H_T0, u, 31, true, &vu, TCN_STATE_REFUND_MIN_BALANCE);
+    h_ok(&t, &c);
+    assert_false(tcn_state_sweep_due(t.st, u, H_T0 + 30 * H_DAY_MS + 1));
     h_free(&t);
 }
 
@@ -842,8 +921,9 @@ static void test_payout_outcome(void **state)
     assert_int_equal(h_swap_view(&t, s).observed_slot, 20);
     c = h_intent_cmd(&t, p2, H_T0 + 60000);
     h_refused(&t, &c, TCN_ERR_USAGE, "payout 2: FAILED, not SCHEDULED");
-    /* A FAILED payout no longer counts in the schedule's sum. */
-    uint64_t left = amount - (pay + TCN_STATE_TX_FEE) - TCN_STATE_TX_FEE;
+    /* A FAILED payout no longer counts in the schedule's sum (the budget is
+     * the amount less the reserve). */
+    uint64_t left = amount - TCN_STATE_ESCROW_RESERVE - (pay + TCN_STATE_TX_FEE) - TCN_STATE_TX_FEE;
     c = h_schedule_cmd(&t, s, &d, left + 1, H_T0);
     h_refused(&t, &c, TCN_ERR_USAGE, "above");
     (void)h_schedule(&t, s, &d, left, H_T0);
@@ -1008,8 +1088,9 @@ typedef struct used_pair {
 /* Commands, right and wrong, in a random order: intents at current and
  * stale nonce values, outcomes of every kind with right and wrong values,
  * observations. After each: at most one committed intent per (nonce
- * account, value) ever; no swap with a balance above the fee and an
- * initialized nonce lacks a refund or an open intent; a PAID payout never
+ * account, value) ever; no swap with a balance that has a refund
+ * (tcn_state_refund_lamports) and an initialized nonce lacks one or an open
+ * intent; a PAID payout never
  * gets another intent. */
 static void test_random_walk_invariants(void **state)
 {
@@ -1074,7 +1155,8 @@ static void test_random_walk_invariants(void **state)
         }
         for (int i = 0; i < SWAPS; i++) {
             tcn_swap_view w = h_swap_view(&t, sw[i]);
-            if (w.status == TCN_SWAP_OPEN && w.escrow_lamports > TCN_STATE_TX_FEE)
+            if (w.status == TCN_SWAP_OPEN &&
+                tcn_state_refund_lamports(tcn_state_refund_balance(t.st, sw[i], w.escrow_lamports)) > 0)
                 assert_true(w.refund_len > 0 || w.intent_payout_id != 0);
             if (w.intent_payout_id != 0)
                 assert_int_equal(h_payout_view(&t, w.intent_payout_id).status, TCN_PAYOUT_INTENT);
@@ -1106,6 +1188,7 @@ int main(void)
         cmocka_unit_test(test_payout_schedule),
         cmocka_unit_test(test_payout_intent),
         cmocka_unit_test(test_payout_outcome),
+        cmocka_unit_test(test_sweep_due),
         cmocka_unit_test(test_dropped_returns_to_scheduled),
         cmocka_unit_test(test_one_intent_per_nonce_value),
         cmocka_unit_test(test_member_set),

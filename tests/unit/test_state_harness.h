@@ -24,7 +24,7 @@
 /* One UTC day and a Monday noon in 2026 (ms since the epoch). */
 #define H_DAY_MS 86400000ull
 #define H_T0 (20454ull * H_DAY_MS + 12ull * 3600000ull)
-#define H_MIN_AMOUNT (890880ull + TCN_STATE_TX_FEE)
+#define H_MIN_AMOUNT TCN_STATE_REFUND_MIN_BALANCE /* 2 R + fee */
 
 /* Seed n: SHA-256("tcn state test seed" || n). Secrets in the tests come
  * only from here, so a test can search every output for them. */
@@ -207,7 +207,7 @@ static inline uint16_t h_refund(const h_t *t, uint64_t swap_id, const tcn_chain_
                                 uint8_t *out)
 {
     uint64_t bal = tcn_state_refund_balance(t->st, swap_id, lamports);
-    if (bal <= TCN_STATE_TX_FEE)
+    if (tcn_state_refund_lamports(bal) == 0)
         return 0;
     tcn_buf b = {0};
     tcn_error err;

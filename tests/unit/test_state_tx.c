@@ -154,13 +154,16 @@ static void test_shapes(void **state)
     assert_int_equal(tcn_state_sign_payout(t.st, pid, &other, &b2, &err), TCN_OK);
     assert_memory_not_equal(b.p, b2.p, b.len);
 
-    /* Refund: the balance minus the fee to refund_to; none for a balance at most the fee. */
+    /* Refund: the balance less the reserve and the fee to refund_to; none
+     * below 2 R + fee (the refund would move less than R). */
     b.len = 0;
     assert_int_equal(tcn_state_sign_refund(t.st, s, &nv, 5000000, &b, &err), TCN_OK);
-    check_nonce_transfer(b.p, b.len, &v, &coord, &nv, &t.refund_to, 5000000 - TCN_STATE_TX_FEE);
+    check_nonce_transfer(b.p, b.len, &v, &coord, &nv, &t.refund_to,
+                         5000000 - TCN_STATE_ESCROW_RESERVE - TCN_STATE_TX_FEE);
     size_t before = b.len;
-    assert_int_equal(tcn_state_sign_refund(t.st, s, &nv, TCN_STATE_TX_FEE, &b, &err), TCN_ERR_USAGE);
-    assert_non_null(strstr(err.msg, "cannot pay the 10000-lamport fee"));
+    assert_int_equal(tcn_state_sign_refund(t.st, s, &nv, TCN_STATE_REFUND_MIN_BALANCE - 1, &b, &err),
+                     TCN_ERR_USAGE);
+    assert_non_null(strstr(err.msg, "a balance of 1791759 lamports is below 1791760"));
     assert_int_equal(b.len, before);
     /* Appends. */
     assert_int_equal(tcn_state_sign_refund(t.st, s, &nv, 5000000, &b, &err), TCN_OK);
@@ -380,14 +383,30 @@ static void test_chain_payout_then_refund(void **state)
     assert_false(r.landed);
     assert_int_equal(r.err.kind, TCN_CHAIN_TXERR_BLOCKHASH_NOT_FOUND);
     assert_int_equal(tcn_chain_model_balance(w.m, &v.escrow), after);
-    /* The new one lands and empties the escrow into refund_to. */
+    /* The new one lands: refund_to gets all but the reserve and the fee. */
     r = submit(&w, v.refund, v.refund_len);
     expect_ok(&r, "new refund");
-    assert_int_equal(tcn_chain_model_balance(w.m, &v.escrow), 0);
-    assert_int_equal(tcn_chain_model_balance(w.m, &t->refund_to), after - TCN_STATE_TX_FEE);
+    assert_int_equal(tcn_chain_model_balance(w.m, &v.escrow), TCN_STATE_ESCROW_RESERVE);
+    assert_int_equal(tcn_chain_model_balance(w.m, &t->refund_to), after - TCN_STATE_ESCROW_RESERVE - TCN_STATE_TX_FEE);
     tcn_chain_hash v2 = nonce_of(&w, &v.nonce);
     assert_memory_not_equal(&v2, &v1, 32);
-    /* Observed empty: CLOSED. */
+    /* Observed holding R: no refund, the sweep is due; it lands (the
+     * coordinator pays), the escrow is seen empty: CLOSED. */
+    c = h_observed_cmd(t, H_T0, s, tcn_chain_model_slot(w.m), true, &v2, TCN_STATE_ESCROW_RESERVE);
+    h_ok(t, &c);
+    assert_int_equal(h_swap_view(t, s).refund_len, 0);
+    assert_true(tcn_state_sweep_due(t->st, s, H_T0));
+    tcn_chain_model_advance_slot(w.m);
+    tcn_buf b = {0};
+    tcn_error err;
+    assert_int_equal(tcn_state_sign_sweep(t->st, s, &v2, TCN_STATE_ESCROW_RESERVE, &b, &err), TCN_OK);
+    uint64_t coord_before = tcn_chain_model_balance(w.m, &w.coord);
+    r = submit(&w, b.p, b.len);
+    tcn_buf_free(&b);
+    expect_ok(&r, "sweep");
+    assert_int_equal(tcn_chain_model_balance(w.m, &v.escrow), 0);
+    assert_int_equal(tcn_chain_model_balance(w.m, &t->refund_to), after - TCN_STATE_TX_FEE);
+    assert_int_equal(tcn_chain_model_balance(w.m, &w.coord), coord_before - TCN_STATE_TX_FEE);
     c = h_observed_cmd(t, H_T0, s, tcn_chain_model_slot(w.m), true, &v2, 0);
     h_ok(t, &c);
     assert_int_equal(h_swap_view(t, s).status, TCN_SWAP_CLOSED);
@@ -411,7 +430,7 @@ static void test_chain_refund_first_drops_payout(void **state)
     tcn_swap_view v = h_swap_view(t, s);
     tcn_chain_submit_result r = submit(&w, v.refund, v.refund_len);
     expect_ok(&r, "refund");
-    assert_int_equal(tcn_chain_model_balance(w.m, &t->refund_to), amount - TCN_STATE_TX_FEE);
+    assert_int_equal(tcn_chain_model_balance(w.m, &t->refund_to), amount - TCN_STATE_ESCROW_RESERVE - TCN_STATE_TX_FEE);
     tcn_chain_model_advance_slot(w.m);
     r = submit(&w, v.intent_tx, v.intent_tx_len);
     assert_false(r.landed);
@@ -422,10 +441,13 @@ static void test_chain_refund_first_drops_payout(void **state)
     assert_int_equal(st.state, TCN_CHAIN_SIG_UNKNOWN);
     assert_int_equal(tcn_chain_model_balance(w.m, &w.dest), 0);
     tcn_chain_hash v1 = nonce_of(&w, &v.nonce);
-    c = h_outcome_cmd(t, H_T0, s, pid, TCN_PAYOUT_DROPPED, 0, &v1, 0);
+    c = h_outcome_cmd(t, H_T0, s, pid, TCN_PAYOUT_DROPPED, 0, &v1, TCN_STATE_ESCROW_RESERVE);
     h_ok(t, &c);
     assert_int_equal(h_payout_view(t, pid).status, TCN_PAYOUT_SCHEDULED);
-    assert_int_equal(h_swap_view(t, s).status, TCN_SWAP_CLOSED);
+    /* The reserve is left, without a refund; the payout no longer fits: sweep. */
+    assert_int_equal(h_swap_view(t, s).status, TCN_SWAP_OPEN);
+    assert_int_equal(h_swap_view(t, s).refund_len, 0);
+    assert_true(tcn_state_sweep_due(t->st, s, H_T0));
     world_free(&w);
 }
 
@@ -467,7 +489,149 @@ static void test_chain_failed_payout(void **state)
     v = h_swap_view(t, s);
     r = submit(&w, v.refund, v.refund_len);
     expect_ok(&r, "refund after a failed payout");
-    assert_int_equal(tcn_chain_model_balance(w.m, &t->refund_to), after - TCN_STATE_TX_FEE);
+    assert_int_equal(tcn_chain_model_balance(w.m, &t->refund_to), after - TCN_STATE_ESCROW_RESERVE - TCN_STATE_TX_FEE);
+    world_free(&w);
+}
+
+/* Third-party deposits of 1, R - 1, R and a large amount land in the escrow
+ * before the user's refund: the refund still lands (it keeps R, the
+ * deposit only adds to it). Against the old rule (the refund empties the
+ * escrow: balance - fee) the small ones leave the escrow rent paying:
+ * InsufficientFundsForRent, and the durable nonce is burnt with the fee. */
+static void test_chain_refund_after_deposit(void **state)
+{
+    (void)state;
+    const uint64_t deposits[] = {1, TCN_STATE_ESCROW_RESERVE - 1, TCN_STATE_ESCROW_RESERVE, 3000000000ull};
+    for (size_t i = 0; i < sizeof(deposits) / sizeof(deposits[0]); i++) {
+        world w;
+        world_init(&w);
+        h_t *t = &w.t;
+        uint64_t amount = 5000000;
+        tcn_chain_hash v0;
+        uint64_t s = world_swap(&w, amount, &v0);
+        tcn_swap_view v = h_swap_view(t, s);
+        tcn_error err;
+        assert_int_equal(tcn_chain_model_airdrop(w.m, &v.escrow, deposits[i], &err), TCN_OK); /* the griefer */
+        tcn_chain_submit_result r = submit(&w, v.refund, v.refund_len);
+        expect_ok(&r, "refund after a deposit");
+        assert_int_equal(tcn_chain_model_balance(w.m, &t->refund_to),
+                         amount - TCN_STATE_ESCROW_RESERVE - TCN_STATE_TX_FEE);
+        assert_int_equal(tcn_chain_model_balance(w.m, &v.escrow), TCN_STATE_ESCROW_RESERVE + deposits[i]);
+        world_free(&w);
+    }
+}
+
+/* The boundary amount: a swap of exactly 2 R + fee has a refund of R, and
+ * it lands into a refund_to that does not exist yet (a refund of less
+ * would not: the runtime refuses to create an account below R). */
+static void test_chain_refund_boundary(void **state)
+{
+    (void)state;
+    world w;
+    world_init(&w);
+    h_t *t = &w.t;
+    tcn_chain_hash v0;
+    uint64_t s = world_swap(&w, TCN_STATE_REFUND_MIN_BALANCE, &v0);
+    tcn_swap_view v = h_swap_view(t, s);
+    assert_int_equal(tcn_chain_model_balance(w.m, &t->refund_to), 0);
+    assert_true(v.refund_len > 0);
+    tcn_chain_submit_result r = submit(&w, v.refund, v.refund_len);
+    expect_ok(&r, "refund of R");
+    assert_int_equal(tcn_chain_model_balance(w.m, &t->refund_to), TCN_STATE_ESCROW_RESERVE);
+    assert_int_equal(tcn_chain_model_balance(w.m, &v.escrow), TCN_STATE_ESCROW_RESERVE);
+    world_free(&w);
+}
+
+/* A payout that leaves exactly R: a 1-lamport deposit before it lands does
+ * not make it fail (it would, had the payout emptied the escrow), and the
+ * refund after it is none (below 2 R + fee) — the sweep returns R + 1. */
+static void test_chain_payout_at_reserve_with_deposit(void **state)
+{
+    (void)state;
+    world w;
+    world_init(&w);
+    h_t *t = &w.t;
+    uint64_t amount = 5000000, pay = amount - TCN_STATE_ESCROW_RESERVE - TCN_STATE_TX_FEE;
+    tcn_chain_hash v0;
+    uint64_t s = world_swap(&w, amount, &v0);
+    uint64_t pid = h_schedule(t, s, &w.dest, pay, H_T0);
+    tcn_cmd c = h_intent_cmd(t, pid, H_T0);
+    h_ok(t, &c);
+    tcn_swap_view v = h_swap_view(t, s);
+    tcn_error err;
+    assert_int_equal(tcn_chain_model_airdrop(w.m, &v.escrow, 1, &err), TCN_OK);
+    tcn_chain_submit_result r = submit(&w, v.intent_tx, v.intent_tx_len);
+    expect_ok(&r, "payout to the reserve after a deposit");
+    assert_int_equal(tcn_chain_model_balance(w.m, &v.escrow), TCN_STATE_ESCROW_RESERVE + 1);
+    tcn_chain_hash v1 = nonce_of(&w, &v.nonce);
+    c = h_outcome_cmd(t, H_T0, s, pid, TCN_PAYOUT_LANDED_OK, r.slot, &v1, TCN_STATE_ESCROW_RESERVE + 1);
+    assert_int_equal(c.u.payout_outcome.refund_len, 0);
+    h_ok(t, &c);
+    assert_true(tcn_state_sweep_due(t->st, s, H_T0));
+    world_free(&w);
+}
+
+/* The sweep, with a deposit arriving between signing and landing: below R
+ * it would leave the escrow rent paying, so the sweep fails — the
+ * coordinator paid the fee, the nonce advanced, the escrow is untouched.
+ * Observed again and swept again at the new value: the escrow ends at 0
+ * and refund_to has everything. A deposit of R or more lets the sweep land
+ * and stays for the next one. */
+static void test_chain_sweep_with_deposit(void **state)
+{
+    (void)state;
+    world w;
+    world_init(&w);
+    h_t *t = &w.t;
+    uint64_t amount = 5000000;
+    tcn_chain_hash v0;
+    uint64_t s = world_swap(&w, amount, &v0);
+    tcn_swap_view v = h_swap_view(t, s);
+    tcn_chain_submit_result r = submit(&w, v.refund, v.refund_len);
+    expect_ok(&r, "refund");
+    uint64_t to = tcn_chain_model_balance(w.m, &t->refund_to);
+    tcn_chain_hash v1 = nonce_of(&w, &v.nonce);
+    tcn_cmd c = h_observed_cmd(t, H_T0, s, tcn_chain_model_slot(w.m), true, &v1, TCN_STATE_ESCROW_RESERVE);
+    h_ok(t, &c);
+    assert_true(tcn_state_sweep_due(t->st, s, H_T0));
+    tcn_chain_model_advance_slot(w.m);
+    tcn_buf b = {0};
+    tcn_error err;
+    assert_int_equal(tcn_state_sign_sweep(t->st, s, &v1, TCN_STATE_ESCROW_RESERVE, &b, &err), TCN_OK);
+    assert_int_equal(tcn_chain_model_airdrop(w.m, &v.escrow, 7, &err), TCN_OK); /* the griefer, first */
+    uint64_t coord = tcn_chain_model_balance(w.m, &w.coord);
+    r = submit(&w, b.p, b.len);
+    assert_true(r.landed);
+    assert_int_equal(r.err.kind, TCN_CHAIN_TXERR_INSUFFICIENT_FUNDS_FOR_RENT);
+    assert_int_equal(tcn_chain_model_balance(w.m, &w.coord), coord - TCN_STATE_TX_FEE);
+    assert_int_equal(tcn_chain_model_balance(w.m, &v.escrow), TCN_STATE_ESCROW_RESERVE + 7);
+    tcn_chain_hash v2 = nonce_of(&w, &v.nonce);
+    assert_memory_not_equal(&v2, &v1, 32);
+    c = h_observed_cmd(t, H_T0, s, tcn_chain_model_slot(w.m), true, &v2, TCN_STATE_ESCROW_RESERVE + 7);
+    h_ok(t, &c);
+    assert_true(tcn_state_sweep_due(t->st, s, H_T0));
+    tcn_chain_model_advance_slot(w.m);
+    b.len = 0;
+    assert_int_equal(tcn_state_sign_sweep(t->st, s, &v2, TCN_STATE_ESCROW_RESERVE + 7, &b, &err), TCN_OK);
+    /* this time a deposit of R arrives first: the sweep lands, R stays */
+    assert_int_equal(tcn_chain_model_airdrop(w.m, &v.escrow, TCN_STATE_ESCROW_RESERVE, &err), TCN_OK);
+    r = submit(&w, b.p, b.len);
+    expect_ok(&r, "sweep with a deposit of R");
+    assert_int_equal(tcn_chain_model_balance(w.m, &v.escrow), TCN_STATE_ESCROW_RESERVE);
+    tcn_chain_hash v3 = nonce_of(&w, &v.nonce);
+    c = h_observed_cmd(t, H_T0, s, tcn_chain_model_slot(w.m), true, &v3, TCN_STATE_ESCROW_RESERVE);
+    h_ok(t, &c);
+    tcn_chain_model_advance_slot(w.m);
+    b.len = 0;
+    assert_int_equal(tcn_state_sign_sweep(t->st, s, &v3, TCN_STATE_ESCROW_RESERVE, &b, &err), TCN_OK);
+    r = submit(&w, b.p, b.len);
+    tcn_buf_free(&b);
+    expect_ok(&r, "sweep");
+    assert_int_equal(tcn_chain_model_balance(w.m, &v.escrow), 0);
+    assert_int_equal(tcn_chain_model_balance(w.m, &t->refund_to), to + 2 * TCN_STATE_ESCROW_RESERVE + 7);
+    c = h_observed_cmd(t, H_T0, s, tcn_chain_model_slot(w.m), true, &v3, 0);
+    h_ok(t, &c);
+    assert_int_equal(h_swap_view(t, s).status, TCN_SWAP_CLOSED);
     world_free(&w);
 }
 
@@ -479,6 +643,10 @@ int main(void)
         cmocka_unit_test(test_chain_payout_then_refund),
         cmocka_unit_test(test_chain_refund_first_drops_payout),
         cmocka_unit_test(test_chain_failed_payout),
+        cmocka_unit_test(test_chain_refund_after_deposit),
+        cmocka_unit_test(test_chain_refund_boundary),
+        cmocka_unit_test(test_chain_payout_at_reserve_with_deposit),
+        cmocka_unit_test(test_chain_sweep_with_deposit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
