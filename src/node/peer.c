@@ -1236,6 +1236,7 @@ int tcn_peer_mesh_set_group(tcn_peer_mesh *m, const uint8_t group_id[TCN_RATLS_G
                "peer: the group id is already set to another value");
     TCN_GUARD(tcn_ratls_identity_reissue(m->id, group_id, err));
     tcn_ratls_policy_pin_group(&m->pol, group_id);
+    m->pol.group_absent_ok = true; /* nodes asking to join carry no group yet */
     TCN_GUARD(tcn_ratls_ctx_set_identity(m->srv, m->id, err));
     TCN_GUARD(tcn_ratls_ctx_set_identity(m->cli, m->id, err));
     TCN_GUARD(tcn_ratls_ctx_set_policy(m->srv, &m->pol, err));

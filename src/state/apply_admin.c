@@ -131,7 +131,7 @@ int tcn_state_apply_policy_set(tcn_state *st, const tcn_cmd *c, uint64_t *id, tc
 {
     (void)id;
     uint64_t key_id = c->u.policy_set.key_id;
-    const tcn_policy *pol = &c->u.policy_set.policy;
+    const tcn_key_policy *pol = &c->u.policy_set.policy;
     TCN_GUARD(tcn_state_need_role(st, c, ~TCN_STATE_ROLE_BIT(TCN_ROLE_NONE), err));
     tcn_state_key_rec *k = tcn_state_key_get(st, key_id);
     TCN_ENSURE(k != NULL, err, TCN_ERR_USAGE, "key_id: %llu: no such key", (unsigned long long)key_id);
@@ -144,7 +144,7 @@ int tcn_state_apply_policy_set(tcn_state *st, const tcn_cmd *c, uint64_t *id, tc
                "policy: the owner of key %llu may only tighten its policy (a destination, limit or window beyond "
                "the current one needs an operator)",
                (unsigned long long)key_id);
-    tcn_policy *copy;
+    tcn_key_policy *copy;
     if (tcn_state_policy_dup(pol, &copy) != TCN_OK)
         return TCN_ERR_NOMEM;
     free(k->policy);

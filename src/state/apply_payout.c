@@ -66,7 +66,7 @@ int tcn_state_apply_payout_schedule(tcn_state *st, const tcn_cmd *c, uint64_t *i
     TCN_ENSURE(!tcn_chain_pubkey_eq(&ps->destination, &escrow->pubkey) &&
                    !tcn_chain_pubkey_eq(&ps->destination, &sw->nonce),
                err, TCN_ERR_USAGE, "destination: the swap's own escrow or nonce account");
-    const tcn_policy *pol = tcn_state_key_policy(escrow);
+    const tcn_key_policy *pol = tcn_state_key_policy(escrow);
     TCN_ENSURE(tcn_state_policy_allows_destination(pol, &ps->destination), err, TCN_ERR_POLICY,
                "destination: not among the %u destinations key %llu's policy allows", pol->n_destinations,
                ULL(sw->escrow_key_id));
@@ -169,7 +169,7 @@ int tcn_state_check_payout(const tcn_state *st, uint64_t payout_id, uint64_t ts_
                "swap %llu: the escrow's %llu lamports cannot pay %llu + the %u fee and keep the %llu reserve",
                ULL(sid), ULL(bal), ULL(need), TCN_STATE_TX_FEE, ULL(reserve));
     const tcn_state_key_rec *k = tcn_state_key_get(st, sw->escrow_key_id);
-    const tcn_policy *pol = tcn_state_key_policy(k);
+    const tcn_key_policy *pol = tcn_state_key_policy(k);
     TCN_ENSURE(tcn_state_policy_allows_destination(pol, &p->destination), err, TCN_ERR_POLICY,
                "payout %llu: destination not allowed by key %llu's policy", ULL(payout_id), ULL(sw->escrow_key_id));
     TCN_ENSURE(pol->max_per_payout == 0 || p->amount <= pol->max_per_payout, err, TCN_ERR_POLICY,

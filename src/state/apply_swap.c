@@ -86,7 +86,7 @@ int tcn_state_apply_swap_create(tcn_state *st, const tcn_cmd *c, uint64_t *id, t
     }
 
     /* Memory first (nothing mutates yet), then derive into scratch slots. */
-    tcn_policy *policy = NULL;
+    tcn_key_policy *policy = NULL;
     if (tcn_state_reserve_swap(st) != TCN_OK || tcn_state_table_reserve(&st->accounts, 2) != TCN_OK ||
         (new_key && tcn_state_reserve_key(st) != TCN_OK) ||
         (new_key && tcn_state_policy_dup(&sc->policy, &policy) != TCN_OK))

@@ -32,7 +32,7 @@ void tcn_cmd_wipe(tcn_cmd *c)
 /* `code` is MALFORMED when decoding and USAGE when encoding (the caller built
  * something the decoder would refuse); a length above its maximum is
  * TOO_LARGE either way. */
-static int validate_policy(const tcn_policy *p, const char *t, int code, tcn_error *err)
+static int validate_policy(const tcn_key_policy *p, const char *t, int code, tcn_error *err)
 {
     TCN_ENSURE(p->n_destinations <= TCN_POLICY_DESTINATIONS_MAX, err, code == TCN_ERR_USAGE ? code : TCN_ERR_TOO_LARGE,
                "cmd %s: policy.n_destinations: %u exceeds %u", t, p->n_destinations, TCN_POLICY_DESTINATIONS_MAX);
@@ -151,7 +151,7 @@ static int get_bool(parser *p, bool *v, const char *field)
     return TCN_OK;
 }
 
-static int get_policy(parser *p, tcn_policy *pol)
+static int get_policy(parser *p, tcn_key_policy *pol)
 {
     char field[48];
     TCN_GUARD(get_u8(p, &pol->n_destinations, "policy.n_destinations"));
@@ -284,7 +284,7 @@ int tcn_cmd_decode(const uint8_t *bytes, size_t len, tcn_cmd *out, tcn_error *er
 
 /* --- Encoding -------------------------------------------------------------- */
 
-static size_t policy_bytes(const tcn_policy *p)
+static size_t policy_bytes(const tcn_key_policy *p)
 {
     return 1 + (size_t)p->n_destinations * TCN_CHAIN_PUBKEY_LEN + 8 + 8 + 1 + (size_t)p->n_windows * WINDOW_BYTES;
 }
@@ -327,7 +327,7 @@ static void put_u8(tcn_buf *b, uint8_t v) { put(b, &v, 1); }
 static void put_u16(tcn_buf *b, uint16_t v) { TCN_ASSERT(tcn_buf_u16be(b, v) == TCN_OK); }
 static void put_u64(tcn_buf *b, uint64_t v) { TCN_ASSERT(tcn_buf_u64be(b, v) == TCN_OK); }
 
-static void put_policy(tcn_buf *b, const tcn_policy *p)
+static void put_policy(tcn_buf *b, const tcn_key_policy *p)
 {
     put_u8(b, p->n_destinations);
     for (unsigned i = 0; i < p->n_destinations; i++)

@@ -64,7 +64,7 @@ typedef enum {
  * limit means "no limit"; no destinations means "any destination". A
  * schedule window is [start, end) in minutes of the UTC day; with none,
  * every time is allowed; a window with start > end wraps midnight. */
-typedef struct tcn_policy {
+typedef struct tcn_key_policy {
     uint8_t n_destinations;
     tcn_chain_pubkey destinations[TCN_POLICY_DESTINATIONS_MAX];
     uint64_t max_per_payout;
@@ -74,7 +74,7 @@ typedef struct tcn_policy {
         uint16_t start_min;
         uint16_t end_min;
     } windows[TCN_POLICY_WINDOWS_MAX];
-} tcn_policy;
+} tcn_key_policy;
 
 /* How a payout intent ended on the chain. */
 typedef enum {
@@ -107,7 +107,7 @@ typedef struct tcn_cmd {
         } key_import;
         struct {
             uint64_t key_id;
-            tcn_policy policy;
+            tcn_key_policy policy;
         } policy_set;
         struct {
             /* escrow_key_id 0: the leader generated escrow_seed for this swap
@@ -120,7 +120,7 @@ typedef struct tcn_cmd {
             tcn_chain_pubkey refund_to;              /* where a refund sends the escrow */
             uint64_t amount;                         /* lamports the user will escrow */
             uint64_t deadline_ms;                    /* no payout intent after this */
-            tcn_policy policy;                       /* for a generated escrow key */
+            tcn_key_policy policy;                       /* for a generated escrow key */
         } swap_create;
         struct {
             uint64_t swap_id;

@@ -75,7 +75,7 @@ typedef struct tcn_state_key_rec {
     uint8_t secret_len; /* share bytes; TCN_STATE_SECRET_BYTES for Ed25519 */
     tcn_chain_pubkey owner;
     tcn_chain_pubkey pubkey;     /* zero for a share */
-    tcn_policy *policy;          /* NULL: the empty policy (no limits) */
+    tcn_key_policy *policy;          /* NULL: the empty policy (no limits) */
     uint64_t day, day_spent;
     uint64_t swap_id;            /* the non-closed swap using it as escrow, or 0 */
 } tcn_state_key_rec;
@@ -151,9 +151,9 @@ tcn_state_swap_rec *tcn_state_swap_get(const tcn_state *st, uint64_t id);
 tcn_state_payout_rec *tcn_state_payout_get(const tcn_state *st, uint64_t id);
 const uint8_t *tcn_state_key_secret(const tcn_state *st, uint64_t key_id);
 const uint8_t *tcn_state_nonce_secret(const tcn_state *st, uint64_t swap_id);
-const tcn_policy *tcn_state_key_policy(const tcn_state_key_rec *k);
+const tcn_key_policy *tcn_state_key_policy(const tcn_state_key_rec *k);
 /* policy.c: every payout tight allows, loose allows too. */
-bool tcn_state_policy_within(const tcn_policy *tight, const tcn_policy *loose);
+bool tcn_state_policy_within(const tcn_key_policy *tight, const tcn_key_policy *loose);
 
 /* Room for one more key, swap or payout (so that commits cannot fail). */
 int tcn_state_reserve_key(tcn_state *st) TCN_MUST_CHECK;
@@ -176,18 +176,18 @@ void tcn_state_ed25519_derive(const uint8_t seed[TCN_CHAIN_SEED_LEN], uint8_t *s
 #define TCN_STATE_MS_PER_DAY 86400000ull
 
 /* TCN_ERR_USAGE naming the field when a policy is not well formed. */
-int tcn_state_policy_validate(const tcn_policy *p, tcn_error *err) TCN_MUST_CHECK;
-bool tcn_state_policy_allows_destination(const tcn_policy *p, const tcn_chain_pubkey *dest);
+int tcn_state_policy_validate(const tcn_key_policy *p, tcn_error *err) TCN_MUST_CHECK;
+bool tcn_state_policy_allows_destination(const tcn_key_policy *p, const tcn_chain_pubkey *dest);
 /* True when the policy has no windows or ts_ms's minute of the UTC day falls in one. */
-bool tcn_state_policy_in_window(const tcn_policy *p, uint64_t ts_ms);
+bool tcn_state_policy_in_window(const tcn_key_policy *p, uint64_t ts_ms);
 /* What the key has spent on the day of ts_ms, as the per-day limit counts it
  * (see policy.c for a clock that steps back over midnight). */
 uint64_t tcn_state_key_spent(const tcn_state_key_rec *k, uint64_t ts_ms);
 /* Adds an intent's amount to the day's total. */
 void tcn_state_key_spend(tcn_state_key_rec *k, uint64_t ts_ms, uint64_t amount);
-bool tcn_state_policy_is_empty(const tcn_policy *p);
+bool tcn_state_policy_is_empty(const tcn_key_policy *p);
 /* A canonical heap copy of a validated policy; NULL for the empty policy. */
-int tcn_state_policy_dup(const tcn_policy *p, tcn_policy **out) TCN_MUST_CHECK;
+int tcn_state_policy_dup(const tcn_key_policy *p, tcn_key_policy **out) TCN_MUST_CHECK;
 
 /* --- Transactions (txbuild.c) ---------------------------------------------------- */
 

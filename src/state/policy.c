@@ -5,7 +5,7 @@
 #include "state/internal.h"
 #include "util/assert.h"
 
-bool tcn_state_policy_is_empty(const tcn_policy *p)
+bool tcn_state_policy_is_empty(const tcn_key_policy *p)
 {
     return p->n_destinations == 0 && p->max_per_payout == 0 && p->max_per_day == 0 && p->n_windows == 0;
 }
@@ -13,7 +13,7 @@ bool tcn_state_policy_is_empty(const tcn_policy *p)
 /* Well formed: counts within the limits, no zero or repeated destination,
  * each window [start, end) within the day's minutes 0..1439 and not empty
  * (start == end would be ambiguous: nothing, or the whole day). */
-int tcn_state_policy_validate(const tcn_policy *p, tcn_error *err)
+int tcn_state_policy_validate(const tcn_key_policy *p, tcn_error *err)
 {
     static const tcn_chain_pubkey zero;
     TCN_ENSURE(p->n_destinations <= TCN_POLICY_DESTINATIONS_MAX, err, TCN_ERR_USAGE,
@@ -38,7 +38,7 @@ int tcn_state_policy_validate(const tcn_policy *p, tcn_error *err)
     return TCN_OK;
 }
 
-bool tcn_state_policy_allows_destination(const tcn_policy *p, const tcn_chain_pubkey *dest)
+bool tcn_state_policy_allows_destination(const tcn_key_policy *p, const tcn_chain_pubkey *dest)
 {
     if (p->n_destinations == 0)
         return true;
@@ -48,7 +48,7 @@ bool tcn_state_policy_allows_destination(const tcn_policy *p, const tcn_chain_pu
     return false;
 }
 
-bool tcn_state_policy_in_window(const tcn_policy *p, uint64_t ts_ms)
+bool tcn_state_policy_in_window(const tcn_key_policy *p, uint64_t ts_ms)
 {
     if (p->n_windows == 0)
         return true;
@@ -65,7 +65,7 @@ bool tcn_state_policy_in_window(const tcn_policy *p, uint64_t ts_ms)
 /* Whether every payout `tight` allows, `loose` allows too: destinations a
  * subset (no list = any destination), limits no higher (0 = no limit), every
  * allowed minute of the day inside loose's windows. */
-bool tcn_state_policy_within(const tcn_policy *tight, const tcn_policy *loose)
+bool tcn_state_policy_within(const tcn_key_policy *tight, const tcn_key_policy *loose)
 {
     if (loose->n_destinations > 0) {
         if (tight->n_destinations == 0)
@@ -112,12 +112,12 @@ void tcn_state_key_spend(tcn_state_key_rec *k, uint64_t ts_ms, uint64_t amount)
     k->day_spent = amount > UINT64_MAX - k->day_spent ? UINT64_MAX : k->day_spent + amount;
 }
 
-int tcn_state_policy_dup(const tcn_policy *p, tcn_policy **out)
+int tcn_state_policy_dup(const tcn_key_policy *p, tcn_key_policy **out)
 {
     *out = NULL;
     if (tcn_state_policy_is_empty(p))
         return TCN_OK;
-    tcn_policy *copy = calloc(1, sizeof(*copy));
+    tcn_key_policy *copy = calloc(1, sizeof(*copy));
     if (copy == NULL)
         return TCN_ERR_NOMEM;
     /* Canonical copy: entries beyond the counts stay zero, so snapshots and

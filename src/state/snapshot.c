@@ -92,7 +92,7 @@ static void w_u64(writer *w, uint64_t v)
     w_bytes(w, b, 8);
 }
 
-static void w_policy(writer *w, const tcn_policy *p)
+static void w_policy(writer *w, const tcn_key_policy *p)
 {
     w_u8(w, p->n_destinations);
     for (unsigned i = 0; i < p->n_destinations; i++)
@@ -346,7 +346,7 @@ static bool all_zero(const void *p, size_t n)
 #define MEMBER_MIN_BYTES (8 + TCN_STATE_MEASUREMENT_LEN + 1 + 1)
 #define CLIENT_BYTES (32 + 1)
 
-static int read_policy(reader *r, tcn_policy *p, const char *what, size_t i)
+static int read_policy(reader *r, tcn_key_policy *p, const char *what, size_t i)
 {
     memset(p, 0, sizeof(*p));
     TCN_GUARD(r_u8(r, &p->n_destinations, "%s[%zu].policy.n_destinations", what, i));
@@ -480,7 +480,7 @@ static int read_keys(reader *r, tcn_state *st)
         } else {
             k->secret_len = len;
         }
-        tcn_policy pol;
+        tcn_key_policy pol;
         TCN_GUARD(read_policy(r, &pol, "keys", i));
         TCN_ENSURE(tcn_state_policy_dup(&pol, &k->policy) == TCN_OK, r->err, TCN_ERR_NOMEM,
                    "snapshot: keys: out of memory");

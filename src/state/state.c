@@ -85,9 +85,9 @@ const uint8_t *tcn_state_nonce_secret(const tcn_state *st, uint64_t swap_id)
     return tcn_state_secrets_at(&st->nonce_secrets, swap_id - 1);
 }
 
-const tcn_policy *tcn_state_key_policy(const tcn_state_key_rec *k)
+const tcn_key_policy *tcn_state_key_policy(const tcn_state_key_rec *k)
 {
-    static const tcn_policy empty;
+    static const tcn_key_policy empty;
     return k->policy != NULL ? k->policy : &empty;
 }
 

@@ -74,7 +74,7 @@ typedef struct tcn_key_view {
     uint8_t kind;            /* tcn_key_kind */
     tcn_chain_pubkey owner;  /* the client that imported it (or created the swap) */
     tcn_chain_pubkey pubkey; /* Ed25519 keys; zero for a share */
-    tcn_policy policy;
+    tcn_key_policy policy;
     uint64_t day;            /* UTC day number of day_spent */
     uint64_t day_spent;      /* lamports in payout intents that day */
     uint64_t swap_id;        /* the open swap using it as escrow, or 0 */

@@ -118,6 +118,11 @@ typedef struct tcn_ratls_policy {
     const tcn_dcap_collateral *collateral; /* SGX/TDX quotes need it; NULL refuses them */
     bool group_pinned;                      /* refuse peers without this group id */
     uint8_t group_id[TCN_RATLS_GROUP_ID_LEN];
+    /* With group_pinned: accept a peer whose certificate carries no group
+     * at all (a node that is not a member yet and asks to join; it runs
+     * approved code, so it may learn the state) while still refusing any
+     * other group. Peers set it; clients pinning a network never do. */
+    bool group_absent_ok;
     int64_t now_ms; /* verification time; 0: the wall clock at each verification */
 } tcn_ratls_policy;
 

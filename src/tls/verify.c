@@ -203,11 +203,11 @@ int tcn_ratls_verify_ext(const uint8_t *ext, size_t ext_len, const uint8_t *spki
     if (pol->group_pinned) {
         char want_hex[2 * TCN_RATLS_GROUP_ID_LEN + 1], got_hex[2 * TCN_RATLS_GROUP_ID_LEN + 1];
         tcn_hex_encode(pol->group_id, TCN_RATLS_GROUP_ID_LEN, want_hex);
-        if (!x.claims.group_present)
+        if (!x.claims.group_present && !pol->group_absent_ok)
             return tcn_ratls_refuse(out, TCN_RATLS_GROUP_MISSING, err, TCN_ERR_POLICY,
                                     "tcn-group: claim absent, the policy pins group %s", want_hex);
         tcn_hex_encode(x.claims.group_id, TCN_RATLS_GROUP_ID_LEN, got_hex);
-        if (!tcn_ct_equal(x.claims.group_id, pol->group_id, TCN_RATLS_GROUP_ID_LEN))
+        if (x.claims.group_present && !tcn_ct_equal(x.claims.group_id, pol->group_id, TCN_RATLS_GROUP_ID_LEN))
             return tcn_ratls_refuse(out, TCN_RATLS_GROUP_MISMATCH, err, TCN_ERR_POLICY,
                                     "tcn-group: group %s is not the pinned group %s", got_hex, want_hex);
     }

@@ -434,6 +434,13 @@ static void test_reissue_with_group(void **state)
     peer_policy(&pol);
     tcn_ratls_policy_pin_group(&pol, G1);
     expect_refusal(old, &pol, TCN_RATLS_GROUP_MISSING, TCN_ERR_POLICY, "tcn-group: claim absent");
+    /* Peers let a node without a group in (it asks to join)... */
+    pol.group_absent_ok = true;
+    tcn_ratls_peer *joiner = peer_new();
+    expect_ok(old, &pol, joiner);
+    assert_false(joiner->group_present);
+    free(joiner);
+    pol.group_absent_ok = false;
 
     /* The node learns its group: same key, new evidence and certificate. */
     assert_int_equal(tcn_ratls_identity_reissue(a, G1, &e), TCN_OK);

@@ -285,7 +285,7 @@ static void test_key_import(void **state)
     h_free(&t);
 }
 
-static tcn_cmd policy_set(const tcn_chain_pubkey *actor, uint64_t key_id, const tcn_policy *p)
+static tcn_cmd policy_set(const tcn_chain_pubkey *actor, uint64_t key_id, const tcn_key_policy *p)
 {
     tcn_cmd c = raw(TCN_CMD_POLICY_SET, H_T0, actor);
     c.u.policy_set.key_id = key_id;
@@ -300,7 +300,7 @@ static void test_policy_set(void **state)
     h_init(&t);
     tcn_cmd c = key_import(&t.lp, TCN_KEY_ED25519_SEED, 700, 32);
     h_ok(&t, &c);
-    tcn_policy p;
+    tcn_key_policy p;
     memset(&p, 0, sizeof(p));
     p.n_destinations = 1;
     p.destinations[0] = h_pub(H_DEST);
@@ -315,7 +315,7 @@ static void test_policy_set(void **state)
     c = policy_set(NULL, 1, &p);
     h_refused(&t, &c, TCN_ERR_USAGE, "actor");
     /* Not well formed. */
-    tcn_policy bad = p;
+    tcn_key_policy bad = p;
     bad.windows[0].start_min = 1440;
     c = policy_set(&t.lp, 1, &bad);
     h_refused(&t, &c, TCN_ERR_USAGE, "policy: windows[0].start_min: 1440 above 1439");
@@ -338,7 +338,7 @@ static void test_policy_set(void **state)
     c = policy_set(&t.lp, 1, &bad);
     h_refused(&t, &c, TCN_ERR_USAGE, "destinations[0]: the zero key");
     /* The owner sets it; an operator replaces it; leftovers beyond the counts are not kept. */
-    tcn_policy messy = p;
+    tcn_key_policy messy = p;
     messy.destinations[5] = h_pub(9);
     messy.windows[3].start_min = 77;
     c = policy_set(&t.lp, 1, &messy);
@@ -346,7 +346,7 @@ static void test_policy_set(void **state)
     tcn_key_view k;
     assert_true(tcn_state_key(t.st, 1, &k));
     assert_memory_equal(&k.policy, &p, sizeof(p));
-    tcn_policy empty;
+    tcn_key_policy empty;
     memset(&empty, 0, sizeof(empty));
     c = policy_set(&t.op, 1, &empty);
     h_ok(&t, &c);
@@ -376,7 +376,7 @@ static void test_swap_create(void **state)
     c = h_swap_cmd(&t, H_MIN_AMOUNT, H_T0 + 1, NULL);
     c.u.swap_create.refund_to = zero;
     h_refused(&t, &c, TCN_ERR_USAGE, "refund_to: the zero key");
-    tcn_policy bad;
+    tcn_key_policy bad;
     memset(&bad, 0, sizeof(bad));
     bad.n_windows = 1;
     c = h_swap_cmd(&t, H_MIN_AMOUNT, H_T0 + 1, &bad);
@@ -399,7 +399,7 @@ static void test_swap_create(void **state)
     h_refused(&t, &c, TCN_ERR_USAGE, "refund_to: the swap's own escrow or nonce account");
 
     /* Success: a generated escrow key with the command's policy. */
-    tcn_policy pol;
+    tcn_key_policy pol;
     memset(&pol, 0, sizeof(pol));
     pol.max_per_day = 123;
     c = h_swap_cmd(&t, H_MIN_AMOUNT, H_T0 + H_DAY_MS, &pol);

@@ -15,9 +15,9 @@ static void fill(void *p, size_t n, uint8_t seed)
         b[i] = (uint8_t)(seed + 13 * i);
 }
 
-static tcn_policy full_policy(void)
+static tcn_key_policy full_policy(void)
 {
-    tcn_policy p;
+    tcn_key_policy p;
     memset(&p, 0, sizeof(p));
     p.n_destinations = TCN_POLICY_DESTINATIONS_MAX;
     for (unsigned i = 0; i < p.n_destinations; i++)

@@ -182,7 +182,7 @@ static inline void h_free(h_t *t)
 }
 
 /* SWAP_CREATE by the user with a generated escrow key. */
-static inline tcn_cmd h_swap_cmd(h_t *t, uint64_t amount, uint64_t deadline_ms, const tcn_policy *pol)
+static inline tcn_cmd h_swap_cmd(h_t *t, uint64_t amount, uint64_t deadline_ms, const tcn_key_policy *pol)
 {
     tcn_cmd c = h_cmd(TCN_CMD_SWAP_CREATE, H_T0, &t->user);
     h_seed(t->next_seed++, c.u.swap_create.escrow_seed);
@@ -196,7 +196,7 @@ static inline tcn_cmd h_swap_cmd(h_t *t, uint64_t amount, uint64_t deadline_ms, 
     return c;
 }
 
-static inline uint64_t h_swap(h_t *t, uint64_t amount, const tcn_policy *pol)
+static inline uint64_t h_swap(h_t *t, uint64_t amount, const tcn_key_policy *pol)
 {
     tcn_cmd c = h_swap_cmd(t, amount, H_T0 + 30 * H_DAY_MS, pol);
     return h_ok(t, &c);

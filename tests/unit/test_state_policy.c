@@ -8,15 +8,15 @@
 /* ms of day `day` (0 = H_T0's day) at minute `m`. */
 static uint64_t at(uint64_t day, uint64_t m) { return (H_T0 / H_DAY_MS + day) * H_DAY_MS + m * MIN_MS; }
 
-static tcn_policy empty_policy(void)
+static tcn_key_policy empty_policy(void)
 {
-    tcn_policy p;
+    tcn_key_policy p;
     memset(&p, 0, sizeof(p));
     return p;
 }
 
 /* A funded OPEN swap whose generated escrow key has policy p. */
-static uint64_t swap_with(h_t *t, const tcn_policy *p, uint64_t amount)
+static uint64_t swap_with(h_t *t, const tcn_key_policy *p, uint64_t amount)
 {
     tcn_cmd c = h_swap_cmd(t, amount, at(20, 0), p);
     c.ts_ms = at(0, 0);
@@ -26,7 +26,7 @@ static uint64_t swap_with(h_t *t, const tcn_policy *p, uint64_t amount)
 }
 
 /* As an operator: it may set any policy (the owner may only tighten). */
-static void set_policy(h_t *t, uint64_t key_id, const tcn_policy *p)
+static void set_policy(h_t *t, uint64_t key_id, const tcn_key_policy *p)
 {
     tcn_cmd c = h_cmd(TCN_CMD_POLICY_SET, at(0, 0), &t->op);
     c.u.policy_set.key_id = key_id;
@@ -67,7 +67,7 @@ static void test_destinations(void **state)
     h_t t;
     h_init(&t);
     tcn_chain_pubkey a = h_pub(H_DEST), b = h_pub(H_DEST + 1), x = h_pub(H_DEST + 2);
-    tcn_policy p = empty_policy();
+    tcn_key_policy p = empty_policy();
     p.n_destinations = 2;
     p.destinations[0] = a;
     p.destinations[1] = b;
@@ -77,7 +77,7 @@ static void test_destinations(void **state)
     uint64_t pa = h_schedule(&t, s, &a, 1000, at(0, 0));
     uint64_t pb = h_schedule(&t, s, &b, 1000, at(0, 0));
     /* The owner narrows the policy after scheduling: the intent checks it again. */
-    tcn_policy only_a = empty_policy();
+    tcn_key_policy only_a = empty_policy();
     only_a.n_destinations = 1;
     only_a.destinations[0] = a;
     set_policy(&t, h_swap_view(&t, s).escrow_key_id, &only_a);
@@ -96,7 +96,7 @@ static void test_per_payout(void **state)
     h_t t;
     h_init(&t);
     tcn_chain_pubkey d = h_pub(H_DEST);
-    tcn_policy p = empty_policy();
+    tcn_key_policy p = empty_policy();
     p.max_per_payout = 2000000;
     uint64_t s = swap_with(&t, &p, 50000000);
     uint64_t big = h_schedule(&t, s, &d, 2000001, at(0, 0)); /* scheduling does not check it: the policy may change */
@@ -104,7 +104,7 @@ static void test_per_payout(void **state)
     intent_expect(&t, big, at(0, 1), TCN_ERR_POLICY, "payout 1: 2000001 above key 1's max_per_payout 2000000");
     intent_expect(&t, ok, at(0, 1), TCN_OK, "");
     land(&t, s, 1);
-    tcn_policy raised = empty_policy();
+    tcn_key_policy raised = empty_policy();
     raised.max_per_payout = 3000000;
     set_policy(&t, 1, &raised);
     intent_expect(&t, big, at(0, 2), TCN_OK, "");
@@ -119,7 +119,7 @@ static void test_per_day_across_midnight(void **state)
     h_t t;
     h_init(&t);
     tcn_chain_pubkey d = h_pub(H_DEST);
-    tcn_policy p = empty_policy();
+    tcn_key_policy p = empty_policy();
     p.max_per_day = 3000000;
     uint64_t s = swap_with(&t, &p, 100000000);
     uint64_t pid[6];
@@ -167,7 +167,7 @@ static void test_windows(void **state)
     h_t t;
     h_init(&t);
     tcn_chain_pubkey d = h_pub(H_DEST);
-    tcn_policy p = empty_policy();
+    tcn_key_policy p = empty_policy();
     p.n_windows = 2;
     p.windows[0].start_min = 600; /* 10:00 - 11:00 */
     p.windows[0].end_min = 660;
@@ -202,7 +202,7 @@ static void test_windows(void **state)
     land(&t, s, 21);
     intent_expect(&t, 3, at(2, 60), TCN_ERR_POLICY, "minute 60 of the day");
     /* Lifting the windows lets it through. */
-    tcn_policy none = empty_policy();
+    tcn_key_policy none = empty_policy();
     set_policy(&t, 1, &none);
     intent_expect(&t, 3, at(2, 60), TCN_OK, "");
     h_free(&t);
@@ -216,7 +216,7 @@ static void test_owner_only_tightens(void **state)
     h_t t;
     h_init(&t);
     tcn_chain_pubkey d = h_pub(H_DEST), lp = h_pub(H_LP);
-    tcn_policy base = empty_policy();
+    tcn_key_policy base = empty_policy();
     base.n_destinations = 2;
     base.destinations[0] = d;
     base.destinations[1] = lp;
@@ -229,7 +229,7 @@ static void test_owner_only_tightens(void **state)
     tcn_swap_view v;
     assert_true(tcn_state_swap(t.st, s, &v));
     uint64_t key = v.escrow_key_id;
-    tcn_policy p;
+    tcn_key_policy p;
     /* tighter: one destination, lower limits, a narrower window */
     p = base;
     p.n_destinations = 1;
@@ -242,7 +242,7 @@ static void test_owner_only_tightens(void **state)
     c.u.policy_set.policy = p;
     h_ok(&t, &c);
     /* each loosening, alone, refused for the owner */
-    tcn_policy tight = p;
+    tcn_key_policy tight = p;
     for (int k = 0; k < 7; k++) {
         p = tight;
         switch (k) {
