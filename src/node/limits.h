@@ -104,4 +104,11 @@
 #define TCN_NODE_EVIDENCE_MAX_AGE_INTERVALS_MIN 2u
 #define TCN_NODE_EVIDENCE_MAX_AGE_MS_MAX 604800000u /* a week */
 
+
+/* --- Client API: node/api_limits.h (kept apart: state/ and attest/ both
+ * define a type named tcn_policy, and this header reaches attest/policy.h
+ * through attest/evidence.h, so the API files that read the state cannot
+ * include it). */
+#include "node/api_limits.h"
+
 #endif
