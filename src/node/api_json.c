@@ -33,7 +33,7 @@ bool api_json_fields(const json_t *o, const char *const *allowed, api_bad *bad)
             bool plain = strlen(k) <= 64;
             for (const char *c = k; *c != '\0' && plain; c++)
                 plain = *c >= 0x20 && *c < 0x7f && *c != '"' && *c != '\\';
-            bad->field = NULL;
+            bad->field = plain ? k : NULL; /* valid while o lives: answered before it is freed */
             snprintf(bad->msg, sizeof(bad->msg), "unknown field%s%s%s", plain ? " \"" : "", plain ? k : "",
                      plain ? "\"" : "");
             return false;
