@@ -6,6 +6,7 @@
  * that waits for its refund and one that times out, and that a delegated
  * secret reaches no answer and no log line. */
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <unistd.h>
 
@@ -22,6 +23,7 @@
 #include "testlib.h"
 #include "testlib_ratls.h"
 #include "util/encoding.h"
+#include "util/file.h"
 #include "util/log.h"
 #include "util/timefmt.h"
 
@@ -897,9 +899,87 @@ static void test_client_pins(void **state)
     tcn_client_free(c);
 }
 
-int main(void)
+/* ---- --serve DIR: the same two nodes for the CLI contract test (tests/cli/test_api_cli.sh) ----
+ * Writes DIR/pins.json, DIR/client.key (a user), DIR/operator.key, DIR/leader_url and
+ * DIR/follower_url (written last: the script waits for it), then serves until SIGTERM. */
+
+static void stop_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what, (void)arg;
+    event_base_loopbreak(g_base);
+}
+
+static int write_text(const char *dir, const char *name, const char *text, unsigned mode)
+{
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    tcn_error e;
+    if (tcn_file_write(path, text, strlen(text), mode, &e) != TCN_OK) {
+        fprintf(stderr, "test_api --serve: %s\n", e.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int write_seed(const char *dir, const char *name, uint32_t who)
+{
+    uint8_t seed[32];
+    char hex[66];
+    h_seed(who, seed);
+    tcn_hex_encode(seed, 32, hex);
+    strcat(hex, "\n");
+    int rc = write_text(dir, name, hex, 0600);
+    tcn_wipe(seed, sizeof(seed));
+    tcn_wipe(hex, sizeof(hex));
+    return rc;
+}
+
+static int serve(const char *dir)
+{
+    g_log = stderr;
+    if (evthread_use_pthreads() != 0)
+        return 1;
+    h_init(&g_h);
+    memcpy(g_group, tcn_state_group_id(g_h.st), 16);
+    if (tcn_test_ratls_new(g_group, &g_tls) != 0 || (g_base = event_base_new()) == NULL)
+        return 1;
+    start_node(&g_leader);
+    start_node(&g_follower);
+    atomic_store(&g_executor, true);
+    char m[97], g[33], k[65], pins[400];
+    tcn_hex_encode(g_tls.measurement, 48, m);
+    tcn_hex_encode(g_group, 16, g);
+    tcn_hex_encode(g_tls.platform_pk, 32, k);
+    snprintf(pins, sizeof(pins), "{\"measurement\":\"%s\",\"group_id\":\"%s\",\"sim_platform_pubkey\":\"%s\"}\n",
+             m, g, k);
+    char lu[80], fu[80];
+    snprintf(lu, sizeof(lu), "%s\n", url(&g_leader));
+    snprintf(fu, sizeof(fu), "%s\n", url(&g_follower));
+    if (write_text(dir, "pins.json", pins, 0644) != 0 || write_seed(dir, "client.key", H_USER) != 0 ||
+        write_seed(dir, "operator.key", H_OP) != 0 || write_text(dir, "leader_url", lu, 0644) != 0 ||
+        write_text(dir, "follower_url", fu, 0644) != 0)
+        return 1;
+    struct event *term = evsignal_new(g_base, SIGTERM, stop_cb, NULL);
+    struct event *intr = evsignal_new(g_base, SIGINT, stop_cb, NULL);
+    if (term == NULL || intr == NULL || event_add(term, NULL) != 0 || event_add(intr, NULL) != 0)
+        return 1;
+    event_base_dispatch(g_base);
+    event_free(term);
+    event_free(intr);
+    tcn_api_free(g_leader.api);
+    tcn_api_free(g_follower.api);
+    event_base_free(g_base);
+    tcn_test_ratls_free(&g_tls);
+    h_free(&g_h);
+    return 0;
+}
+
+int main(int argc, char **argv)
 {
     assert_int_equal(tcn_crypto_init(), TCN_OK);
+    signal(SIGPIPE, SIG_IGN); /* a peer that hangs up mid-write (the daemon does the same) */
+    if (argc == 3 && strcmp(argv[1], "--serve") == 0)
+        return serve(argv[2]);
     assert_int_equal(curl_global_init(CURL_GLOBAL_DEFAULT), CURLE_OK);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reqsig_unit),
