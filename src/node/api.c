@@ -63,7 +63,7 @@ struct tcn_api {
     tcn_api_backend be;
     tcn_api_options opt;
     uint16_t port;
-    size_t connections;
+    struct conn_tracker *conns;
     tcn_reqsig_cache *replay;
     pending *head;
     size_t n_pending;
@@ -74,16 +74,27 @@ struct tcn_api {
 
 /* ---- connections ------------------------------------------------------------------- */
 
-/* Counting live connections: each counted SSL carries the API in ex_data,
- * and OpenSSL calls free_conn when the bufferevent frees its SSL. */
+/* Counting live connections. Each counted SSL holds the tracker in ex_data,
+ * and OpenSSL calls free_conn when the bufferevent frees its SSL. That can
+ * happen after tcn_api_free (libevent finalizes bufferevents later, from the
+ * loop), so the tracker outlives the API until its last SSL is gone. */
+struct conn_tracker {
+    size_t live;  /* counted SSLs not yet freed */
+    bool api_gone;
+};
+
 static int g_conn_idx = -1;
 
 static void free_conn(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
 {
     (void)parent, (void)ad, (void)idx, (void)argl, (void)argp;
-    tcn_api *api = ptr;
-    if (api != NULL && api->connections > 0)
-        api->connections--;
+    struct conn_tracker *t = ptr;
+    if (t == NULL)
+        return;
+    TCN_ASSERT(t->live > 0);
+    t->live--;
+    if (t->api_gone && t->live == 0)
+        free(t);
 }
 
 static struct bufferevent *bevcb(struct event_base *base, void *arg)
@@ -94,13 +105,13 @@ static struct bufferevent *bevcb(struct event_base *base, void *arg)
         ERR_clear_error();
         return NULL;
     }
-    if (api->connections >= api->opt.connections_max) {
+    if (api->conns->live >= api->opt.connections_max) {
         /* Over the limit: a context that allows no protocol version fails
          * the handshake at the ClientHello, so the connection closes at once. */
         SSL_set_min_proto_version(ssl, TLS1_3_VERSION);
         SSL_set_max_proto_version(ssl, TLS1_2_VERSION);
-    } else if (SSL_set_ex_data(ssl, g_conn_idx, api) == 1) {
-        api->connections++;
+    } else if (SSL_set_ex_data(ssl, g_conn_idx, api->conns) == 1) {
+        api->conns->live++;
     }
     struct bufferevent *bev =
         bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
@@ -651,7 +662,7 @@ static void h_metrics(request *r)
                  "# TYPE tcn_api_replay_cache_full_total counter\ntcn_api_replay_cache_full_total %" PRIu64
                  "\n# TYPE tcn_api_connections gauge\ntcn_api_connections %zu\n# TYPE tcn_api_pending gauge\n"
                  "tcn_api_pending %zu\n",
-                 api->replay_full, api->connections, api->n_pending);
+                 api->replay_full, api->conns->live, api->n_pending);
     if (rc == TCN_OK)
         rc = tcn_buf_append(&b, line, (size_t)n);
     if (rc != TCN_OK)
@@ -1035,8 +1046,14 @@ int tcn_api_new(struct event_base *base, SSL_CTX *ssl_ctx, const tcn_api_backend
         api->opt.connections_max = TCN_API_CONNECTIONS_MAX;
     if (api->opt.replay_max == 0)
         api->opt.replay_max = TCN_API_REPLAY_ENTRIES_MAX;
+    api->conns = calloc(1, sizeof(*api->conns));
+    if (api->conns == NULL) {
+        free(api);
+        return tcn_err_set(err, TCN_ERR_NOMEM, "api: out of memory");
+    }
     int rc = tcn_reqsig_cache_new(api->opt.replay_max, TCN_API_REQUEST_SKEW_MS, &api->replay, err);
     if (rc != TCN_OK) {
+        free(api->conns);
         free(api);
         return rc;
     }
@@ -1097,7 +1114,10 @@ void tcn_api_free(tcn_api *api)
     api->head = NULL;
     api->n_pending = 0;
     if (api->http != NULL)
-        evhttp_free(api->http); /* frees the connections, whose SSLs call free_conn */
+        evhttp_free(api->http); /* closes the connections; their SSLs may be freed later */
+    api->conns->api_gone = true;
+    if (api->conns->live == 0)
+        free(api->conns);
     SSL_CTX_free(api->ssl_ctx);
     tcn_reqsig_cache_free(api->replay);
     free(api);

@@ -106,9 +106,12 @@ uint16_t tcn_api_port(const tcn_api *api);
 /* The node calls this after each batch of applied entries: requests waiting
  * for state (a swap to be OPEN with its refund) are answered. */
 void tcn_api_on_applied(tcn_api *api);
-/* Answers every pending request (503), closes every connection and frees.
- * Proposals still outstanding are orphaned: their done callbacks remain
- * valid and free what is left. NULL is accepted. */
+/* Answers every pending request (503), closes every connection and frees;
+ * call it on the loop thread. The connections close at once, so a 503 may
+ * not reach its client (who sees the connection close). Proposals still
+ * outstanding are orphaned: their done callbacks remain valid and free what
+ * is left. Connections libevent finalizes later are tracked apart from the
+ * API. NULL is accepted. */
 void tcn_api_free(tcn_api *api);
 
 #endif

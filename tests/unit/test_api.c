@@ -9,6 +9,9 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <curl/curl.h>
 #include <event2/event.h>
@@ -36,20 +39,11 @@
 typedef struct node {
     const char *name;
     bool leader;
+    bool hold;              /* keep proposals (never apply them): tcn_api_free with proposals outstanding */
+    size_t connections_max; /* 0: the default */
     tcn_api *api;
     uint16_t port;
 } node;
-
-static h_t g_h;                  /* the state (touched on the loop thread only once serving) */
-static tcn_test_ratls g_tls;
-static struct event_base *g_base;
-static pthread_t g_thread;
-static node g_leader = {.name = "n1", .leader = true}, g_follower = {.name = "n2"};
-static atomic_bool g_executor;   /* simulate the executor opening new swaps */
-static atomic_int g_proposals;
-static FILE *g_log;
-static uint8_t g_group[16];
-static uint64_t g_slot = 10;
 
 typedef struct job {
     uint8_t *cmd;
@@ -57,6 +51,21 @@ typedef struct job {
     tcn_api_done_fn done;
     void *arg;
 } job;
+
+static h_t g_h;                  /* the state (touched on the loop thread only once serving) */
+static tcn_test_ratls g_tls;
+static struct event_base *g_base;
+static pthread_t g_thread;
+static node g_leader = {.name = "n1", .leader = true}, g_follower = {.name = "n2"};
+/* n3: a leader with two connections at most, whose proposals are held. */
+static node g_small = {.name = "n3", .leader = true, .hold = true, .connections_max = 2};
+static job *g_held;             /* n3's one held proposal */
+static atomic_bool g_held_ready, g_freed;
+static atomic_bool g_executor;   /* simulate the executor opening new swaps */
+static atomic_int g_proposals;
+static FILE *g_log;
+static uint8_t g_group[16];
+static uint64_t g_slot = 10;
 
 static const tcn_state *be_state(void *ctx)
 {
@@ -116,6 +125,8 @@ static void applied_everywhere(void)
 {
     tcn_api_on_applied(g_leader.api);
     tcn_api_on_applied(g_follower.api);
+    if (g_small.api != NULL)
+        tcn_api_on_applied(g_small.api);
 }
 
 /* The executor's part: the nonce account exists, the first refund committed. */
@@ -150,7 +161,7 @@ static void apply_cb(evutil_socket_t fd, short what, void *arg)
 
 static int be_propose(void *ctx, const uint8_t *cmd, size_t len, tcn_api_done_fn done, void *arg)
 {
-    (void)ctx;
+    node *n = ctx;
     job *j = calloc(1, sizeof(*j));
     assert_non_null(j);
     j->cmd = malloc(len);
@@ -160,6 +171,12 @@ static int be_propose(void *ctx, const uint8_t *cmd, size_t len, tcn_api_done_fn
     j->done = done;
     j->arg = arg;
     atomic_fetch_add(&g_proposals, 1);
+    if (n->hold) {
+        assert_null(g_held);
+        g_held = j;
+        atomic_store(&g_held_ready, true);
+        return TCN_OK;
+    }
     struct timeval tv = {0, 0};
     return event_base_once(g_base, -1, EV_TIMEOUT, apply_cb, j, &tv) == 0 ? TCN_OK : TCN_ERR_INTERNAL;
 }
@@ -208,7 +225,8 @@ static void start_node(node *n)
                           .propose = be_propose,
                           .attestation = be_attestation,
                           .metrics = be_metrics};
-    tcn_api_options opt = {.host = "127.0.0.1", .port = 0, .swap_wait_ms = SWAP_WAIT_MS};
+    tcn_api_options opt = {
+        .host = "127.0.0.1", .port = 0, .swap_wait_ms = SWAP_WAIT_MS, .connections_max = n->connections_max};
     tcn_error e;
     int rc = tcn_api_new(g_base, g_tls.server_ctx, &be, &opt, &n->api, &e);
     if (rc != TCN_OK)
@@ -232,6 +250,7 @@ static int setup(void **state)
     assert_non_null(g_base);
     start_node(&g_leader);
     start_node(&g_follower);
+    start_node(&g_small);
     atomic_store(&g_executor, true);
     assert_int_equal(pthread_create(&g_thread, NULL, loop, NULL), 0);
     return 0;
@@ -244,6 +263,7 @@ static int teardown(void **state)
     pthread_join(g_thread, NULL);
     tcn_api_free(g_leader.api);
     tcn_api_free(g_follower.api);
+    tcn_api_free(g_small.api);
     event_base_free(g_base);
     tcn_test_ratls_free(&g_tls);
     h_free(&g_h);
@@ -256,9 +276,11 @@ static int teardown(void **state)
 
 static char g_url_leader[64], g_url_follower[64];
 
+static char g_url_small[64];
+
 static const char *url(const node *n)
 {
-    char *u = n == &g_leader ? g_url_leader : g_url_follower;
+    char *u = n == &g_leader ? g_url_leader : n == &g_follower ? g_url_follower : g_url_small;
     snprintf(u, 64, "https://127.0.0.1:%u", (unsigned)n->port);
     return u;
 }
@@ -899,6 +921,87 @@ static void test_client_pins(void **state)
     tcn_client_free(c);
 }
 
+/* Connections over the limit fail their handshake; closing one makes room. */
+static void test_connection_limit(void **state)
+{
+    (void)state;
+    int fds[2];
+    for (int i = 0; i < 2; i++) {
+        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+        assert_true(fds[i] >= 0);
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(g_small.port)};
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        assert_int_equal(connect(fds[i], (struct sockaddr *)&a, sizeof(a)), 0);
+    }
+    usleep(200 * 1000); /* the server accepts both (and counts them) */
+    tcn_client *c = client_as(0);
+    tcn_client_response r;
+    tcn_error e;
+    assert_int_not_equal(tcn_client_request(c, url(&g_small), "GET", "/v1/status", NULL, false, &r, &e), TCN_OK);
+    tcn_client_response_free(&r);
+    close(fds[0]);
+    close(fds[1]);
+    usleep(200 * 1000);
+    assert_int_equal(tcn_client_request(c, url(&g_small), "GET", "/v1/status", NULL, false, &r, &e), TCN_OK);
+    assert_int_equal(r.status, 200);
+    tcn_client_response_free(&r);
+    tcn_client_free(c);
+}
+
+/* tcn_api_free with a proposal outstanding: the request is answered (or its
+ * connection closed), and the done that comes afterwards frees the orphan. */
+typedef struct bg_call {
+    int rc;
+    long status;
+} bg_call;
+
+static void *bg_post(void *arg)
+{
+    bg_call *b = arg;
+    tcn_client *op = client_as(H_OP);
+    tcn_client_response r;
+    tcn_error e;
+    json_t *body = client_body(230, "user");
+    b->rc = tcn_client_request(op, url(&g_small), "POST", "/v1/clients", body, true, &r, &e);
+    b->status = r.status;
+    json_decref(body);
+    tcn_client_response_free(&r);
+    tcn_client_free(op);
+    return NULL;
+}
+
+static void free_small_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what, (void)arg;
+    tcn_api_free(g_small.api);
+    g_small.api = NULL;
+    /* The backend learns of the outcome after the API is gone. */
+    job *j = g_held;
+    g_held = NULL;
+    j->done(j->arg, TCN_ERR_NOT_LEADER, NULL);
+    free(j->cmd);
+    free(j);
+    atomic_store(&g_freed, true);
+}
+
+static void test_free_with_pending(void **state)
+{
+    (void)state;
+    pthread_t t;
+    bg_call b = {0};
+    assert_int_equal(pthread_create(&t, NULL, bg_post, &b), 0);
+    for (int i = 0; i < 500 && !atomic_load(&g_held_ready); i++)
+        usleep(10 * 1000);
+    assert_true(atomic_load(&g_held_ready));
+    struct timeval tv = {0, 0};
+    assert_int_equal(event_base_once(g_base, -1, EV_TIMEOUT, free_small_cb, NULL, &tv), 0);
+    pthread_join(t, NULL);
+    assert_true(atomic_load(&g_freed));
+    /* 503, or the connection closed before the answer left. */
+    print_message("after tcn_api_free: rc %d status %ld\n", b.rc, b.status);
+    assert_true(b.rc != TCN_OK || b.status == 503);
+}
+
 /* ---- --serve DIR: the same two nodes for the CLI contract test (tests/cli/test_api_cli.sh) ----
  * Writes DIR/pins.json, DIR/client.key (a user), DIR/operator.key, DIR/leader_url and
  * DIR/follower_url (written last: the script waits for it), then serves until SIGTERM. */
@@ -991,6 +1094,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_swap_times_out),
         cmocka_unit_test(test_keys_secret_never_leaks),
         cmocka_unit_test(test_client_pins),
+        cmocka_unit_test(test_connection_limit),
+        cmocka_unit_test(test_free_with_pending),
     };
     int rc = cmocka_run_group_tests(tests, setup, teardown);
     curl_global_cleanup();
