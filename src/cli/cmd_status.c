@@ -74,10 +74,24 @@ int tcn_cmd_verify(int argc, char **argv)
     if ((rc = api_cmd_client(&c, false, !pinned, &cl)) >= 0)
         return rc;
     tcn_client_response r;
-    rc = api_cmd_call(&c, cl, "GET", "/v1/attestation", NULL, false, 200, 200, &r);
+    tcn_error e;
+    if (tcn_client_request(cl, c.node, "GET", "/v1/attestation", NULL, false, &r, &e) != TCN_OK) {
+        /* Refused in the handshake: say which check, as "verified": false. */
+        tcn_client_free(cl);
+        if (c.json)
+            tcn_cli_json_print(json_pack("{s:b,s:s,s:s,s:s,s:s}", "verified", 0, "node", r.url, "ratls",
+                                         r.peer.checked ? r.peer.reason : "", "error", e.msg, "error_code",
+                                         tcn_err_name(e.code)));
+        fprintf(stderr, "tcn verify: NOT VERIFIED: %s\n", e.msg);
+        tcn_client_response_free(&r);
+        return TCN_EXIT_FAIL;
+    }
     tcn_client_free(cl);
-    if (rc >= 0)
-        return rc;
+    if (r.status != 200) {
+        int code = api_cmd_fail(&c, tcn_client_error_code(&r), tcn_client_error_message(&r));
+        tcn_client_response_free(&r);
+        return code;
+    }
     /* Verified: the claims the handshake verified. Unverified: what the node says of itself. */
     json_t *claims = r.peer.verified || r.peer.claims.tee != TCN_TEE_NONE ? tcn_claims_to_json(&r.peer.claims)
                                                                          : json_incref(json_object_get(r.body, "claims"));

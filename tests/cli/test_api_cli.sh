@@ -49,6 +49,8 @@ wrong=$(jfield measurement "$net/pins.json" | sed 's/^./0/;s/^00/11/')
 check 1 "verify wrong measurement" -- "$tcn" verify --node "$F" --dir "$net" --expect-measurement "$wrong" --json
 expect "verify wrong: one object" one_json_object "$tmp/out"
 expect_field ratls measurement "verify wrong measurement names the check"
+expect_field verified False "verify wrong measurement: not verified"
+expect_grep "$tmp/err" "NOT VERIFIED" "verify wrong says so"
 check 1 "verify wrong group" -- "$tcn" verify --node "$F" --dir "$net" --expect-group 00112233445566778899aabbccddeeff --json
 expect_field ratls group-mismatch "verify wrong group names the check"
 check 0 "verify human" -- "$tcn" verify --node "$L" --dir "$net"
