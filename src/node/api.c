@@ -377,8 +377,13 @@ static void proposal_done(void *arg, int code, const tcn_state_result *res)
     tcn_api *api = p->api;
     if (code != TCN_OK) {
         reply_error(api, p->req, 503, code == TCN_ERR_NOT_LEADER ? "not_leader" : "unavailable", NULL,
-                    code == TCN_ERR_NOT_LEADER ? "leadership was lost before the command committed; retry"
-                                               : "the command did not commit in time; retry",
+                    /* Raft: a deposed leader's entry may still be committed by
+                     * the next one, so the outcome is unknown, not "failed". */
+                    code == TCN_ERR_NOT_LEADER
+                        ? "leadership changed before the command was known to commit: it may still commit; "
+                          "look (GET) before retrying"
+                        : "the command was not known to commit in time: it may still commit; look (GET) before "
+                          "retrying",
                     p->t0_ms);
         pending_finish(p);
         return;
