@@ -534,6 +534,20 @@ static bool write_gate(request *r)
         reply_error(api, r->req, 401, tcn_reqsig_check_name(check), NULL, err.msg, r->t0_ms);
         return false;
     }
+    /* The replay guard: after a failover, a request the previous leader
+     * accepted may be replayed here within its window; our cache never saw
+     * it, so refuse whatever was signed before that window has passed. */
+    if (api->be.leader_since_ms != NULL) {
+        uint64_t open_ms = api->be.leader_since_ms(api->be.ctx) + TCN_API_REQUEST_SKEW_MS + TCN_API_CLOCK_SPREAD_MS;
+        if (v.ts_ms <= open_ms) {
+            char m[160];
+            snprintf(m, sizeof(m), "this node became leader recently; writes signed before %" PRIu64
+                     " (unix ms) could be replays; retry in %" PRIu64 " ms", open_ms,
+                     open_ms - (v.ts_ms < open_ms ? v.ts_ms : open_ms) + 1);
+            reply_error(api, r->req, 503, "replay_guard", NULL, m, r->t0_ms);
+            return false;
+        }
+    }
     /* Only keys with a role reach the replay cache, so strangers cannot fill it. */
     if (tcn_state_client_role(st, &v.key) == TCN_ROLE_NONE) {
         reply_error(api, r->req, 403, "unknown_client", NULL, "the signing key holds no role in this network",

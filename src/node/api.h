@@ -85,6 +85,14 @@ typedef struct tcn_api_backend {
                        bool *has_group);
     /* Prometheus text, appended (may be NULL: the API's own counters only). */
     void (*metrics)(void *ctx, tcn_buf *out);
+    /* Optional (NULL: off). The node's clock when this node last became
+     * leader. With it, the API refuses (503 "replay_guard") writes signed
+     * before leader_since + TCN_API_REQUEST_SKEW_MS + TCN_API_CLOCK_SPREAD_MS:
+     * they could be replays of writes the previous leader accepted, which
+     * this node's replay cache never saw. Closes the per-node cache's gap at
+     * the cost of refusing writes for about 35 s after each failover
+     * (docs/API.md "Replay cache"). */
+    uint64_t (*leader_since_ms)(void *ctx);
 } tcn_api_backend;
 
 typedef struct tcn_api_options {

@@ -9,6 +9,10 @@
 /* A signed request's timestamp may differ from the node's clock by at most
  * this much; the replay cache holds each signature for as long. */
 #define TCN_API_REQUEST_SKEW_MS 30000u
+/* How far apart the members' clocks may be for the replay guard (api.h
+ * leader_since_ms): a previous leader accepted timestamps up to the skew
+ * ahead of its own clock, which may run this much ahead of ours. */
+#define TCN_API_CLOCK_SPREAD_MS 5000u
 /* Signatures remembered at once. Only keys that hold a role reach the cache
  * (anyone may make valid signatures with a fresh key), so filling it takes
  * an authorised client sending ~2,000 writes a second; when full, new

@@ -18,7 +18,8 @@
  * the command is: CLIENT_SET and POLICY_SET are idempotent; KEY_IMPORT of
  * the same key is refused by the state (its public key is known); a
  * replayed SWAP_CREATE or PAYOUT_SCHEDULE would create a second swap or
- * payout. docs/API.md discusses it. */
+ * payout. The optional replay guard (api.h leader_since_ms) closes the gap
+ * at the price of refusing writes for ~35 s after a failover; docs/API.md. */
 #ifndef TCN_NODE_REQSIG_H
 #define TCN_NODE_REQSIG_H
 

@@ -61,6 +61,7 @@ static node g_leader = {.name = "n1", .leader = true}, g_follower = {.name = "n2
 static node g_small = {.name = "n3", .leader = true, .hold = true, .connections_max = 2};
 static job *g_held;             /* n3's one held proposal */
 static atomic_bool g_held_ready, g_freed;
+static _Atomic uint64_t g_leader_since; /* 0: the replay guard lets everything through */
 static atomic_bool g_executor;   /* simulate the executor opening new swaps */
 static atomic_int g_proposals;
 static FILE *g_log;
@@ -199,6 +200,12 @@ static int be_attestation(void *ctx, tcn_buf *cert_der, tcn_claims *claims, uint
     return rc;
 }
 
+static uint64_t be_leader_since(void *ctx)
+{
+    (void)ctx;
+    return atomic_load(&g_leader_since);
+}
+
 static void be_metrics(void *ctx, tcn_buf *out)
 {
     (void)ctx;
@@ -224,7 +231,8 @@ static void start_node(node *n)
                           .random = be_random,
                           .propose = be_propose,
                           .attestation = be_attestation,
-                          .metrics = be_metrics};
+                          .metrics = be_metrics,
+                          .leader_since_ms = be_leader_since};
     tcn_api_options opt = {
         .host = "127.0.0.1", .port = 0, .swap_wait_ms = SWAP_WAIT_MS, .connections_max = n->connections_max};
     tcn_error e;
@@ -921,6 +929,27 @@ static void test_client_pins(void **state)
     tcn_client_free(c);
 }
 
+/* The replay guard: a new leader refuses writes signed before its election
+ * + the skew window + the clock spread, and takes them afterwards. */
+static void test_replay_guard(void **state)
+{
+    (void)state;
+    tcn_client *op = client_as(H_OP);
+    tcn_client_response r;
+    atomic_store(&g_leader_since, (uint64_t)tcn_time_now_ms());
+    assert_int_equal(call(op, &g_leader, "POST", "/v1/clients", client_body(240, "user"), true, &r), 503);
+    expect_error(&r, 503, "replay_guard", NULL);
+    assert_non_null(strstr(tcn_client_error_message(&r), "retry in"));
+    tcn_client_response_free(&r);
+    /* Elected long enough ago. */
+    atomic_store(&g_leader_since,
+                 (uint64_t)tcn_time_now_ms() - TCN_API_REQUEST_SKEW_MS - TCN_API_CLOCK_SPREAD_MS - 1000);
+    assert_int_equal(call(op, &g_leader, "POST", "/v1/clients", client_body(240, "user"), true, &r), 200);
+    tcn_client_response_free(&r);
+    atomic_store(&g_leader_since, 0);
+    tcn_client_free(op);
+}
+
 /* Connections over the limit fail their handshake; closing one makes room. */
 static void test_connection_limit(void **state)
 {
@@ -1094,6 +1123,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_swap_times_out),
         cmocka_unit_test(test_keys_secret_never_leaks),
         cmocka_unit_test(test_client_pins),
+        cmocka_unit_test(test_replay_guard),
         cmocka_unit_test(test_connection_limit),
         cmocka_unit_test(test_free_with_pending),
     };
