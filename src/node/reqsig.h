@@ -15,7 +15,8 @@
  * Honest limit: the replay cache is per node. A request replayed to another
  * node within the skew window after a failover (the new leader never saw it)
  * is not caught by the cache. What such a replay can do is bounded by what
- * the command is: CLIENT_SET and POLICY_SET are idempotent; KEY_IMPORT of
+ * the command is: CLIENT_SET and POLICY_SET set again what they set (which
+ * may undo a later change); KEY_IMPORT of
  * the same key is refused by the state (its public key is known); a
  * replayed SWAP_CREATE or PAYOUT_SCHEDULE would create a second swap or
  * payout. The optional replay guard (api.h leader_since_ms) closes the gap
