@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/api_cmd.h"
 #include "cli/cli.h"
 #include "util/secmem.h"
 
@@ -10,6 +11,13 @@ static const struct tcn_cli_cmd commands[] = {
     {"measure", tcn_cmd_measure, "print the sim measurement (SHA-384) of a file"},
     {"sim-platform", tcn_cmd_sim_platform, "sim TEE platform keys and evidence (keygen, pubkey, quote)"},
     {"ledger", tcn_cmd_ledger, "a local Solana JSON-RPC ledger (the chain model); airdrop, balance"},
+    {"status", tcn_cmd_status, "a node's role, term, leader and members (RA-TLS verified)"},
+    {"verify", tcn_cmd_verify, "verify a node's attestation against the pinned measurement and group"},
+    {"swap", tcn_cmd_swap, "create a swap (and get its pre-signed refund); show a swap"},
+    {"payout", tcn_cmd_payout, "schedule a payout from a swap's escrow"},
+    {"client", tcn_cmd_client, "operator: set a client key's role"},
+    {"keys", tcn_cmd_keys, "delegate a key or share, list keys, set a key's policy"},
+    {"keygen", tcn_cmd_keygen, "write a new client key file and print its public key"},
     {"version", tcn_cmd_version, "print the version"},
 };
 

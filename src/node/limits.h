@@ -150,4 +150,7 @@
 /* close_all gives BYEs this long to leave before cutting. */
 #define TCN_PEER_LINGER_MS 1000u
 
+/* --- Client API: node/api_limits.h --------------------------------------- */
+#include "node/api_limits.h"
+
 #endif
