@@ -649,8 +649,21 @@ static void h_status(request *r)
         return;
     }
     r->api->be.status(r->api->be.ctx, s);
-    reply_json(r->api, r->req, 200, api_status_json(s), r->t0_ms);
+    json_t *o = api_status_json(s);
     free(s);
+    /* The network's public identity once it exists: the coordinator key
+     * (it pays for nonce accounts: fund it) and the group id. */
+    const tcn_state *st = r->api->be.state(r->api->be.ctx);
+    if (o != NULL && tcn_state_has_genesis(st)) {
+        char g[2 * TCN_STATE_GROUP_ID_LEN + 1];
+        tcn_hex_encode(tcn_state_group_id(st), TCN_STATE_GROUP_ID_LEN, g);
+        json_object_set_new(o, "coordinator", api_pubkey_json(tcn_state_coordinator_key(st)));
+        json_object_set_new(o, "group_id", json_string(g));
+    } else if (o != NULL) {
+        json_object_set_new(o, "coordinator", json_null());
+        json_object_set_new(o, "group_id", json_null());
+    }
+    reply_json(r->api, r->req, 200, o, r->t0_ms);
 }
 
 static void h_metrics(request *r)

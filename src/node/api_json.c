@@ -331,6 +331,14 @@ static json_t *str_or_null(const char *s)
     return s[0] != '\0' ? json_string(s) : json_null();
 }
 
+/* Node ids as the logs print them: 16 hex digits. */
+static json_t *node_id_json(uint64_t id)
+{
+    char s[17];
+    snprintf(s, sizeof(s), "%016" PRIx64, id);
+    return json_string(s);
+}
+
 json_t *api_status_json(const tcn_api_status *s)
 {
     json_t *members = json_array();
@@ -339,16 +347,16 @@ json_t *api_status_json(const tcn_api_status *s)
     for (size_t i = 0; i < s->n_members && i < TCN_API_MEMBERS_MAX; i++) {
         const tcn_api_member *m = &s->members[i];
         if (json_array_append_new(members, json_pack("{s:s,s:o,s:s,s:b,s:o}", "name", m->name, "node_id",
-                                                     api_u64_json(m->node_id), "role", m->role, "healthy",
+                                                     node_id_json(m->node_id), "role", m->role, "healthy",
                                                      (int)m->healthy, "api", str_or_null(m->api))) != 0) {
             json_decref(members);
             return NULL;
         }
     }
     return json_pack("{s:s,s:o,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "name", s->name, "node_id",
-                     api_u64_json(s->node_id), "role", s->role, "term", api_u64_json(s->term), "leader",
+                     node_id_json(s->node_id), "role", s->role, "term", api_u64_json(s->term), "leader",
                      s->has_leader ? str_or_null(s->leader_name) : json_null(), "leader_id",
-                     s->has_leader ? api_u64_json(s->leader_id) : json_null(), "leader_api",
+                     s->has_leader ? node_id_json(s->leader_id) : json_null(), "leader_api",
                      s->has_leader ? str_or_null(s->leader_api) : json_null(), "commit_index",
                      api_u64_json(s->commit_index), "applied_index", api_u64_json(s->applied_index), "members",
                      members);

@@ -1,12 +1,16 @@
-/* tcnd — the coordinator daemon. In this release it reports its version and
- * its own sim measurement, and checks a configuration (--check-config); the
- * network comes with the consensus issues. */
+/* tcnd — the coordinator daemon: merges its configuration, creates its TEE
+ * provider and runs the node (src/node/node.h) until SIGTERM; also
+ * --check-config, --measurement and --version. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "attest/provider.h"
 #include "attest/sim.h"
+#include "chain/rpc.h"
+#include "node/node.h"
+#include "util/log.h"
 #include "node/config.h"
 #include "util/encoding.h"
 #include "util/secmem.h"
@@ -17,8 +21,9 @@
 #define TCND_EXIT_USAGE 2
 
 static const char usage_text[] =
-    "usage: tcnd --version | --measurement | --help\n"
+    "usage: tcnd [--config FILE] [FLAG...]        run the node until SIGTERM\n"
     "       tcnd --check-config [--config FILE] [FLAG...]\n"
+    "       tcnd --version | --measurement | --help\n"
     "  --check-config          merge the config file and the flags, check them, print the\n"
     "                          result as JSON and exit (0), or print what is wrong (exit 2)\n"
     "  --config FILE           JSON config file; flags override its fields (docs/NODE.md)\n"
@@ -54,6 +59,59 @@ static int check_config(int argc, char **argv)
     return TCND_EXIT_OK;
 }
 
+static int run_node(int argc, char **argv)
+{
+    tcn_node_config cfg;
+    tcn_error err;
+    tcn_err_clear(&err);
+    if (tcn_node_config_from_args(argc, argv, &cfg, &err) != TCN_OK) {
+        fprintf(stderr, "tcnd: %s\n", err.msg);
+        if (err.code == TCN_ERR_USAGE)
+            fputs(usage_text, stderr);
+        return TCND_EXIT_USAGE;
+    }
+    tcn_log_set_level(cfg.log_level);
+    tcn_provider *prov = NULL;
+    int rc;
+    switch (cfg.tee) {
+    case TCN_NODE_TEE_SIM:
+        rc = tcn_provider_sim_new(cfg.sim_platform_key, NULL, &prov, &err);
+        break;
+    case TCN_NODE_TEE_GRAMINE:
+        rc = tcn_provider_gramine_new("/dev/attestation", &prov, &err);
+        break;
+    case TCN_NODE_TEE_NITRO:
+        rc = tcn_provider_nitro_new("/dev/nsm", &prov, &err);
+        break;
+    default:
+        rc = tcn_err_set(&err, TCN_ERR_CONFIG, "config: tee: not set");
+        break;
+    }
+    if (rc != TCN_OK) {
+        fprintf(stderr, "tcnd: %s\n", err.msg);
+        return TCND_EXIT_FAIL;
+    }
+    if (tcn_chain_rpc_http_global_init(&err) != TCN_OK) {
+        fprintf(stderr, "tcnd: %s\n", err.msg);
+        tcn_provider_free(prov);
+        return TCND_EXIT_FAIL;
+    }
+    tcn_node *node = NULL;
+    rc = tcn_node_new(&cfg, prov, &node, &err);
+    if (rc == TCN_OK)
+        rc = tcn_node_run(node, true, &err);
+    tcn_node_free(node);
+    tcn_provider_free(prov);
+    tcn_chain_rpc_http_global_cleanup();
+    if (rc != TCN_OK) {
+        fprintf(stderr, "tcnd: %s\n", err.msg);
+        tcn_log(TCN_LOG_ERROR, "tcnd stopped", "error", err.msg, NULL);
+        return TCND_EXIT_FAIL;
+    }
+    tcn_log(TCN_LOG_INFO, "tcnd stopped", NULL);
+    return TCND_EXIT_OK;
+}
+
 static int measurement(void)
 {
     uint8_t m[TCN_SIM_MEASUREMENT_LEN];
@@ -81,8 +139,8 @@ int main(int argc, char **argv)
         fputs(usage_text, stdout);
         return TCND_EXIT_OK;
     }
-    if (argc <= 1 || strcmp(argv[1], "--version") == 0) {
-        printf("tcnd %s (daemon not yet implemented in this release: no network, no consensus)\n", TCN_VERSION);
+    if (argc > 1 && strcmp(argv[1], "--version") == 0) {
+        printf("tcnd %s\n", TCN_VERSION);
         return TCND_EXIT_OK;
     }
     /* --check-config may stand anywhere; the other arguments are config flags. */
@@ -95,11 +153,5 @@ int main(int argc, char **argv)
         else
             flags[nflags++] = argv[i]; /* compacts argv in place: nflags < i */
     }
-    if (!check) {
-        fprintf(stderr, "tcnd: the daemon is not implemented in this release; --check-config checks a "
-                        "configuration\n%s",
-                usage_text);
-        return TCND_EXIT_USAGE;
-    }
-    return check_config(nflags, flags);
+    return check ? check_config(nflags, flags) : run_node(nflags, flags);
 }

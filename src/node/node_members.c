@@ -1,0 +1,234 @@
+/* Who is in the network: bootstrap (Consul's --bootstrap-expect), joins
+ * (an attested node that is not a member becomes a learner), promotion,
+ * automatic replacement of a dead voter, the first GENESIS. Leader-side
+ * decisions run on every tick; they are retried until the core accepts
+ * them (one membership change at a time, DESIGN §6). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "node/node_internal.h"
+#include "state/cmd.h"
+#include "util/log.h"
+
+static void hex_id(char out[17], uint64_t id) { snprintf(out, 17, "%016llx", (unsigned long long)id); }
+
+node_peer *node_peer_find(tcn_node *n, uint64_t id)
+{
+    for (size_t i = 0; i < n->n_peers; i++)
+        if (n->peers[i].id == id)
+            return &n->peers[i];
+    return NULL;
+}
+
+static bool group_zero(const uint8_t *g)
+{
+    for (size_t i = 0; i < TCN_RATLS_GROUP_ID_LEN; i++)
+        if (g[i] != 0)
+            return false;
+    return true;
+}
+
+/* Bootstrap: once bootstrap_expect nodes (ourselves included) that belong
+ * to no network see each other, the one with the smallest id creates the
+ * first configuration with all of them as voters; the others wait for its
+ * messages. Only one node creates it, so two different configurations can
+ * never both exist. */
+static void maybe_bootstrap(tcn_node *n)
+{
+    if (n->bootstrapped || n->cfg.bootstrap_expect == 0 || tcn_raft_config_of(n->raft)->n != 0)
+        return;
+    uint64_t ids[TCN_RAFT_MEMBERS_MAX];
+    size_t k = 0;
+    ids[k++] = n->self_id;
+    for (size_t i = 0; i < n->n_peers && k < TCN_RAFT_MEMBERS_MAX; i++) {
+        node_peer *p = &n->peers[i];
+        if (p->up == 0)
+            continue;
+        if (p->group_present) {
+            /* A network exists already: we join it instead. */
+            n->bootstrapped = true;
+            tcn_log(TCN_LOG_INFO, "a network exists: joining it instead of bootstrapping", "peer", p->name, NULL);
+            return;
+        }
+        ids[k++] = p->id;
+    }
+    if (k < n->cfg.bootstrap_expect)
+        return;
+    /* The bootstrap_expect smallest ids, deterministically. */
+    for (size_t i = 1; i < k; i++)
+        for (size_t j = i; j > 0 && ids[j] < ids[j - 1]; j--) {
+            uint64_t t = ids[j];
+            ids[j] = ids[j - 1];
+            ids[j - 1] = t;
+        }
+    k = n->cfg.bootstrap_expect;
+    bool ours = false;
+    for (size_t i = 0; i < k; i++)
+        ours |= ids[i] == n->self_id;
+    n->bootstrapped = true;
+    if (!ours || ids[0] != n->self_id) {
+        tcn_log(TCN_LOG_INFO, "bootstrap: waiting for the first configuration from the smallest id", NULL);
+        return;
+    }
+    if (tcn_raft_bootstrap(n->raft, ids, k) != TCN_OK) {
+        tcn_log(TCN_LOG_ERROR, "bootstrap refused by the raft core", NULL);
+        return;
+    }
+    char nb[8];
+    snprintf(nb, sizeof(nb), "%zu", k);
+    tcn_log(TCN_LOG_INFO, "bootstrap: first configuration created", "voters", nb, NULL);
+}
+
+void node_peer_up(tcn_node *n, const tcn_peer_info *info)
+{
+    node_peer *p = node_peer_find(n, info->node_id);
+    if (p == NULL) {
+        if (n->n_peers == NODE_PEERS_MAX) {
+            /* Forget the longest-gone peer that is not connected. */
+            size_t victim = NODE_PEERS_MAX;
+            for (size_t i = 0; i < n->n_peers; i++)
+                if (n->peers[i].up == 0 &&
+                    (victim == NODE_PEERS_MAX || n->peers[i].last_seen_ms < n->peers[victim].last_seen_ms))
+                    victim = i;
+            if (victim == NODE_PEERS_MAX)
+                return;
+            n->peers[victim] = n->peers[--n->n_peers];
+        }
+        p = &n->peers[n->n_peers++];
+        memset(p, 0, sizeof(*p));
+        p->id = info->node_id;
+    }
+    snprintf(p->name, sizeof(p->name), "%s", info->name);
+    snprintf(p->api, sizeof(p->api), "%s", info->api_addr);
+    snprintf(p->peer_addr, sizeof(p->peer_addr), "%s", info->peer_addr);
+    p->group_present = !group_zero(info->group_id);
+    if (p->group_present)
+        memcpy(p->group_id, info->group_id, TCN_RATLS_GROUP_ID_LEN);
+    p->up++;
+    p->last_seen_ms = node_mono_ms();
+    maybe_bootstrap(n);
+}
+
+void node_peer_down(tcn_node *n, uint64_t id)
+{
+    node_peer *p = node_peer_find(n, id);
+    if (p == NULL)
+        return;
+    if (p->up > 0)
+        p->up--;
+    p->last_seen_ms = node_mono_ms();
+}
+
+void node_members_on_config(tcn_node *n, const tcn_raft_config *c)
+{
+    uint32_t voters = tcn_raft_config_voters(c);
+    if (voters > n->voters_target)
+        n->voters_target = voters;
+}
+
+static bool peer_dead(tcn_node *n, uint64_t id, uint64_t now)
+{
+    if (n->cfg.replace_after_ms == 0)
+        return false;
+    node_peer *p = node_peer_find(n, id);
+    uint64_t since = n->lead_since_ms;
+    if (p != NULL) {
+        if (p->up > 0)
+            return false;
+        if (p->last_seen_ms > since)
+            since = p->last_seen_ms;
+    }
+    return now >= since + n->cfg.replace_after_ms;
+}
+
+static void propose_genesis(tcn_node *n)
+{
+    if (tcn_state_has_genesis(n->st) || n->genesis_term == n->term)
+        return;
+    if (!n->cfg.operator_key_set) {
+        if (n->genesis_term != n->term)
+            tcn_log(TCN_LOG_ERROR, "cannot create the network: no operator_key configured", NULL);
+        n->genesis_term = n->term;
+        return;
+    }
+    tcn_cmd c;
+    memset(&c, 0, sizeof(c));
+    c.type = TCN_CMD_GENESIS;
+    c.ts_ms = node_wall_ms();
+    /* The group id and the coordinator's key come from this enclave's
+     * randomness and exist only inside enclaves and TLS from now on. */
+    randombytes_buf(c.u.genesis.group_id, sizeof(c.u.genesis.group_id));
+    randombytes_buf(c.u.genesis.coordinator_seed, sizeof(c.u.genesis.coordinator_seed));
+    c.u.genesis.operator_key = n->cfg.operator_key;
+    tcn_buf b;
+    memset(&b, 0, sizeof(b));
+    tcn_error err;
+    if (tcn_cmd_encode(&c, &b, &err) == TCN_OK && node_propose(n, b.p, b.len, NULL) == TCN_OK) {
+        n->genesis_term = n->term;
+        tcn_log(TCN_LOG_INFO, "genesis proposed: group id and coordinator key created in the enclave", NULL);
+    }
+    tcn_cmd_wipe(&c);
+    tcn_buf_free_wipe(&b);
+}
+
+/* The leader's membership work, once per tick. */
+void node_members_tick(tcn_node *n)
+{
+    if (n->role != TCN_RAFT_LEADER || n->stopping || !tcn_raft_commit_in_term(n->raft))
+        return;
+    uint64_t now = node_mono_ms();
+    propose_genesis(n);
+    const tcn_raft_config *c = tcn_raft_config_of(n->raft);
+    char a[17], b[17];
+    /* Attested nodes that are not members join as learners. A node of
+     * another network (another group id) is not ours to add. */
+    for (size_t i = 0; i < n->n_peers; i++) {
+        node_peer *p = &n->peers[i];
+        if (p->up == 0 || tcn_raft_config_find(c, p->id) != NULL)
+            continue;
+        if (p->group_present && tcn_state_has_genesis(n->st) &&
+            memcmp(p->group_id, tcn_state_group_id(n->st), TCN_RATLS_GROUP_ID_LEN) != 0)
+            continue;
+        if (tcn_raft_add_learner(n->raft, p->id) == TCN_OK) {
+            hex_id(a, p->id);
+            tcn_log(TCN_LOG_INFO, "membership: learner added", "node", a, "name", p->name, NULL);
+            return; /* one change at a time */
+        }
+    }
+    /* Learners: promote while voters are missing; replace a voter dead for
+     * replace_after_ms; remove a learner dead that long. */
+    uint32_t voters = tcn_raft_config_voters(c);
+    for (uint32_t i = 0; i < c->n; i++) {
+        uint64_t id = c->members[i].id;
+        if (id == n->self_id || tcn_raft_config_is_voter(c, id))
+            continue;
+        if (peer_dead(n, id, now)) {
+            if (tcn_raft_remove(n->raft, id) == TCN_OK) {
+                hex_id(a, id);
+                tcn_log(TCN_LOG_INFO, "membership: dead learner removed", "node", a, NULL);
+            }
+            return;
+        }
+        if (voters < n->voters_target) {
+            if (tcn_raft_promote(n->raft, id) == TCN_OK) {
+                hex_id(a, id);
+                tcn_log(TCN_LOG_INFO, "membership: learner promoted", "node", a, NULL);
+            }
+            return;
+        }
+        for (uint32_t j = 0; j < c->n; j++) {
+            uint64_t old = c->members[j].id;
+            if (old == n->self_id || !tcn_raft_config_is_voter(c, old) || !peer_dead(n, old, now))
+                continue;
+            if (tcn_raft_replace(n->raft, old, id) == TCN_OK) {
+                hex_id(a, old);
+                hex_id(b, id);
+                tcn_log(TCN_LOG_INFO, "membership: dead voter replaced", "dead", a, "by", b, NULL);
+            }
+            return;
+        }
+    }
+}
