@@ -298,6 +298,7 @@ static void update_acting(tcn_node *n)
     if (n->role == TCN_RAFT_LEADER && !n->stopping && tcn_raft_commit_in_term(n->raft) && n->work_n == 0)
         acting = n->term;
     atomic_store(&n->acting_term, acting);
+    atomic_store(&n->loop_alive_ms, node_mono_ms());
 }
 
 void node_drain(tcn_node *n)

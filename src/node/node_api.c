@@ -175,6 +175,8 @@ static void be_metrics(void *ctx, tcn_buf *out)
     put(out, "tcn_chain_rpc_errors_total", "chain calls that failed", "counter", cs.errors);
     put(out, "tcn_exec_transactions_sent_total", "transactions the executor sent", "counter", xs->sent);
     put(out, "tcn_exec_steps_total", "executor passes", "counter", atomic_load(&n->exec_steps));
+    put(out, "tcn_exec_sends_refused_total", "sends held back: leadership not confirmed lately", "counter",
+        atomic_load(&n->sends_refused));
 }
 
 void node_api_backend(tcn_node *n, tcn_api_backend *b)

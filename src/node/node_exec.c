@@ -92,11 +92,63 @@ static void on_props(evutil_socket_t fd, short what, void *arg)
     node_exec_take_props(arg);
 }
 
+/* The executor's sends go through this lease: bytes leave only while the
+ * loop has lately confirmed that this node acts as leader in the step's
+ * term. A node paused (SIGSTOP, a stalled VM) past its election timeout
+ * resumes with a stale lease, so its executor, which may wake in the
+ * middle of a step, sends nothing until the loop has looked again (and by
+ * then stepped down). Everything it could send is committed bytes —
+ * harmless twice — but a deposed leader should be silent. */
+typedef struct lease_ctx {
+    tcn_node *n;
+    tcn_exec_chain inner;
+    uint64_t term;
+} lease_ctx;
+
+static bool lease_ok(const lease_ctx *c)
+{
+    tcn_node *n = c->n;
+    uint64_t alive = atomic_load(&n->loop_alive_ms);
+    return atomic_load(&n->acting_term) == c->term && node_mono_ms() <= alive + n->cfg.heartbeat_ms;
+}
+
+static int lease_latest(void *ctx, uint64_t *slot, tcn_chain_hash *bh, tcn_error *err)
+{
+    lease_ctx *c = ctx;
+    return c->inner.latest(c->inner.ctx, slot, bh, err);
+}
+
+static int lease_accounts(void *ctx, const tcn_chain_pubkey *pks, size_t n, tcn_exec_account *out, uint64_t *slot,
+                          tcn_error *err)
+{
+    lease_ctx *c = ctx;
+    return c->inner.accounts(c->inner.ctx, pks, n, out, slot, err);
+}
+
+static int lease_send(void *ctx, const uint8_t *tx, size_t len, tcn_error *err)
+{
+    lease_ctx *c = ctx;
+    if (!lease_ok(c)) {
+        atomic_fetch_add(&c->n->sends_refused, 1);
+        return tcn_err_set(err, TCN_ERR_NOT_LEADER, "node: not sent: leadership not confirmed lately");
+    }
+    return c->inner.send(c->inner.ctx, tx, len, err);
+}
+
+static int lease_status(void *ctx, const tcn_chain_signature *sig, uint64_t min_slot, tcn_chain_sig_status *out,
+                        tcn_error *err)
+{
+    lease_ctx *c = ctx;
+    return c->inner.status(c->inner.ctx, sig, min_slot, out, err);
+}
+
 static void *exec_main(void *arg)
 {
     tcn_node *n = arg;
-    tcn_exec_chain chain;
-    tcn_chain_port_table(n->port, &chain);
+    lease_ctx lease = {.n = n};
+    tcn_chain_port_table(n->port, &lease.inner);
+    tcn_exec_chain chain = {.ctx = &lease, .latest = lease_latest, .accounts = lease_accounts, .send = lease_send,
+                            .status = lease_status};
     uint64_t last_error_log = 0;
     for (;;) {
         pthread_mutex_lock(&n->exec_mu);
@@ -118,6 +170,7 @@ static void *exec_main(void *arg)
         if (term == 0)
             continue;
         exec_prop_ctx pc = {.n = n, .term = term};
+        lease.term = term;
         pthread_rwlock_rdlock(&n->st_lock);
         int rc = TCN_OK;
         if (tcn_state_has_genesis(n->st))

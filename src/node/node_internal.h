@@ -118,6 +118,8 @@ struct tcn_node {
     tcn_exec *exec;
     tcn_chain_port *port;
     _Atomic uint64_t exec_steps, exec_errors;
+    _Atomic uint64_t loop_alive_ms; /* monotonic: the loop's last tick (the executor's lease) */
+    _Atomic uint64_t sends_refused; /* sends the lease refused */
 
     struct event *ev_tick, *ev_props, *ev_apply_retry, *ev_sigterm, *ev_sigint, *ev_stop_deadline;
     bool stopping;
