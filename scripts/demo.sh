@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# make demo: the attestation layer end to end, then the payout protocol in the
-# simulator. Creates a sim platform key, produces sim evidence for
-# build/bin/tcnd, verifies it under a policy, shows a modified binary refused,
-# verifies the real SGX, TDX and Nitro samples in shared/testdata and prints
-# their claims; then runs a 3-node coordinator cluster in tcn-sim (one
-# process, simulated network and chain) with leaders killed while payouts are
-# in flight, and with a deliberately broken executor that the checkers catch.
-# Exits non-zero if any verdict is not the expected one. (The daemon on real
-# sockets comes with the network issue.)
+# make demo: first the network itself — `tcn devnet demo`: a ledger and 3
+# tcnd processes on 127.0.0.1 with the simulated TEE, swaps and refunds, a
+# burst of payouts, the leader killed with kill -9 in the middle of it, and
+# every payout and refund checked on the ledger. Then the attestation layer
+# on real evidence: sim evidence for build/bin/tcnd verified under a policy,
+# a modified binary refused, the real SGX, TDX and Nitro samples in
+# shared/testdata verified with their claims printed. Then the payout
+# protocol in the deterministic simulator, with a deliberately broken
+# executor that the checkers catch. Exits non-zero if any verdict is not the
+# expected one.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${TCN_BIN_DIR:-$root/build/bin}
@@ -24,6 +25,11 @@ expect() { # expect 0|1 description -- command...
   if [ "$rc" -eq "$want" ]; then echo "   -> as expected ($what)"; else echo "   -> UNEXPECTED exit $rc ($what)"; bad=1; fi
 }
 
+step "A. The network: 3 coordinators on this machine, the leader killed during a payout burst"
+"$tcn" devnet demo --dir "$out/devnet"; rc=$?
+if [ "$rc" -eq 0 ]; then echo "   -> as expected (logs of every process in $out/devnet)"; else echo "   -> UNEXPECTED exit $rc (logs in $out/devnet)"; bad=1; fi
+
+step "B. The attestation layer, step by step, on sim evidence and on real SGX, TDX and Nitro evidence"
 step "1. A sim platform key (it plays the TEE vendor's role; development only)"
 "$tcn" sim-platform keygen --out "$out/platform.key" || exit 1
 pk=$("$tcn" sim-platform pubkey "$out/platform.key")
@@ -77,6 +83,7 @@ step "12. Real Nitro document from a debug enclave (PCR0 all zero)"
 expect 1 "refused: debug enclave" -- "$tcn" verify-evidence "$n/evervault_debug_2023-09-18/attestation_doc.cbor" --at 2023-09-18T15:03:31Z
 expect 0 "accepted with --allow-debug" -- "$tcn" verify-evidence "$n/evervault_debug_2023-09-18/attestation_doc.cbor" --at 2023-09-18T15:03:31Z --allow-debug --json
 
+step "C. The payout protocol in the deterministic simulator (one process: simulated network, clocks and chain)"
 step "13. The payout protocol: 3 coordinators in the deterministic simulator, leaders crashing mid-payout"
 sim=$bin/tcn-sim
 "$sim" --seed 11 --steps 6000 --nodes 3 --workload payouts >"$out/payouts.txt" 2>&1; rc=$?
