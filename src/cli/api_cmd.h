@@ -10,6 +10,13 @@
 
 #include "cli/client.h"
 
+/* The options every API command takes, for its --help text. */
+#define API_CMD_COMMON_HELP                                                                             \
+    "  --node URL, --dir DIR, --expect-measurement HEX, --expect-group HEX, --sim-platform-pubkey HEX,\n" \
+    "  --key FILE: see 'tcn status --help'; writes are signed with the client key\n"                    \
+    "  --json                       print one JSON object\n"                                          \
+    "exit: 0 success, 1 refused or failed, 2 usage error\n"
+
 #define API_CMD_FLAGS_MAX 12
 #define API_CMD_POS_MAX 2
 

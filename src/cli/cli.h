@@ -19,6 +19,7 @@ int tcn_cmd_sim_platform(int argc, char **argv);
 int tcn_cmd_ledger(int argc, char **argv);
 int tcn_cmd_version(int argc, char **argv);
 int tcn_cmd_devnet(int argc, char **argv);
+int tcn_cmd_cluster(int argc, char **argv);
 
 
 #include <jansson.h>

@@ -16,15 +16,9 @@
 #define SECRET_BYTES_MAX 64u               /* TCN_STATE_SHARE_BYTES_MAX */
 #define POLICY_FILE_MAX (64u * 1024u)
 
-#define COMMON_HELP                                                                                     \
-    "  --node URL, --dir DIR, --expect-measurement HEX, --expect-group HEX, --sim-platform-pubkey HEX,\n" \
-    "  --key FILE: see 'tcn status --help'; writes are signed with the client key\n"                    \
-    "  --json                       print one JSON object\n"                                          \
-    "exit: 0 success, 1 refused or failed, 2 usage error\n"
-
 static const char client_usage[] =
     "usage: tcn client add --node URL --pubkey PUBKEY --role user|lp|operator|none [--json]\n"
-    "  an operator sets a client key's role (none removes it)\n" COMMON_HELP;
+    "  an operator sets a client key's role (none removes it)\n" API_CMD_COMMON_HELP;
 
 int tcn_cmd_client(int argc, char **argv)
 {
@@ -72,7 +66,7 @@ static const char keys_usage[] =
     "  list    the network's delegated keys (public parts and policies)\n"
     "  policy  sets a key's policy (KEY: key id or public key); FILE: JSON\n"
     "          {\"destinations\":[PUBKEY..],\"max_per_payout\":N,\"max_per_day\":N,\n"
-    "           \"windows\":[{\"start_min\":M,\"end_min\":M}..]}\n" COMMON_HELP;
+    "           \"windows\":[{\"start_min\":M,\"end_min\":M}..]}\n" API_CMD_COMMON_HELP;
 
 /* A secret file: hex, an optional newline, not readable by others. */
 static int read_secret(const char *path, uint8_t *out, size_t *len, tcn_error *err)

@@ -6,19 +6,13 @@
 #include "cli/api_cmd.h"
 #include "cli/cli.h"
 
-#define COMMON_HELP                                                                                     \
-    "  --node URL, --dir DIR, --expect-measurement HEX, --expect-group HEX, --sim-platform-pubkey HEX,\n" \
-    "  --key FILE: see 'tcn status --help'; writes are signed with the client key\n"                    \
-    "  --json                       print one JSON object\n"                                          \
-    "exit: 0 success, 1 refused or failed, 2 usage error\n"
-
 static const char swap_usage[] =
     "usage: tcn swap create --node URL --amount LAMPORTS --lp PUBKEY --refund-to PUBKEY\n"
     "                       [--deadline RFC3339|+SECONDS] [--escrow-key PUBKEY] [--json]\n"
     "       tcn swap show --node URL ID [--json]\n"
     "  create  a swap; waits (up to 15 s) for the network to open it and prints the pre-signed\n"
     "          refund (refund_tx null: not issued yet, poll 'tcn swap show')\n"
-    "  show    a swap's state, balance, payouts and current refund\n" COMMON_HELP;
+    "  show    a swap's state, balance, payouts and current refund\n" API_CMD_COMMON_HELP;
 
 static int swap_create(int argc, char **argv)
 {
@@ -138,7 +132,7 @@ int tcn_cmd_swap(int argc, char **argv)
 
 static const char payout_usage[] =
     "usage: tcn payout schedule --node URL --swap ID --to PUBKEY --amount LAMPORTS --at RFC3339|+SECONDS [--json]\n"
-    "  schedules a payout from the swap's escrow; the leader pays it once due\n" COMMON_HELP;
+    "  schedules a payout from the swap's escrow; the leader pays it once due\n" API_CMD_COMMON_HELP;
 
 int tcn_cmd_payout(int argc, char **argv)
 {

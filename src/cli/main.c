@@ -18,6 +18,7 @@ static const struct tcn_cli_cmd commands[] = {
     {"client", tcn_cmd_client, "operator: set a client key's role"},
     {"keys", tcn_cmd_keys, "delegate a key or share, list keys, set a key's policy"},
     {"keygen", tcn_cmd_keygen, "write a new client key file and print its public key"},
+    {"cluster", tcn_cmd_cluster, "members; operator: replace a dead member, transfer leadership"},
     {"devnet", tcn_cmd_devnet, "a local network (ledger + tcnd nodes, sim TEE): up, add, demo, down"},
     {"version", tcn_cmd_version, "print the version"},
 };

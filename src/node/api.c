@@ -964,6 +964,68 @@ static void h_payouts_post(request *r, uint64_t swap_id)
     json_decref(o);
 }
 
+/* ---- cluster (operator) ------------------------------------------------------------ */
+
+/* A node id as status prints it: 16 hex digits (1..16 accepted). */
+static bool node_id_field(const json_t *o, const char *field, bool required, uint64_t *out, api_bad *bad)
+{
+    const json_t *v = json_object_get(o, field);
+    *out = 0;
+    if (v == NULL && !required)
+        return true;
+    const char *s = json_string_value(v);
+    size_t n = s ? strlen(s) : 0;
+    bool ok = n >= 1 && n <= 16;
+    for (size_t i = 0; ok && i < n; i++) {
+        char c = s[i];
+        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        ok = d >= 0;
+        *out = *out << 4 | (uint64_t)(d < 0 ? 0 : d);
+    }
+    if (!ok || *out == 0) {
+        bad->field = field;
+        snprintf(bad->msg, sizeof(bad->msg), "%s must be a node id: 1 to 16 lowercase hex digits, not zero", field);
+        return false;
+    }
+    return true;
+}
+
+static void h_cluster(request *r, bool replace)
+{
+    static const char *const allowed_replace[] = {"old", "new", NULL};
+    static const char *const allowed_transfer[] = {"to", NULL};
+    tcn_api *api = r->api;
+    if (tcn_state_client_role(api->be.state(api->be.ctx), &r->actor) != TCN_ROLE_OPERATOR) {
+        reply_error(api, r->req, 403, "forbidden", NULL, "cluster changes need an operator key", r->t0_ms);
+        return;
+    }
+    if ((replace && api->be.cluster_replace == NULL) || (!replace && api->be.cluster_transfer == NULL)) {
+        reply_error(api, r->req, 404, "not_found", NULL, "no cluster control on this node", r->t0_ms);
+        return;
+    }
+    json_t *o = body_json(r);
+    if (o == NULL)
+        return;
+    api_bad bad = {0};
+    uint64_t a = 0, b = 0;
+    tcn_error err;
+    tcn_err_clear(&err);
+    if (!api_json_fields(o, replace ? allowed_replace : allowed_transfer, &bad) ||
+        !node_id_field(o, replace ? "old" : "to", true, &a, &bad) ||
+        (replace && !node_id_field(o, "new", false, &b, &bad))) {
+        reply_bad(api, r->req, &bad, r->t0_ms);
+    } else {
+        int rc = replace ? api->be.cluster_replace(api->be.ctx, a, b, &err) : api->be.cluster_transfer(api->be.ctx, a, &err);
+        if (rc == TCN_OK)
+            reply_json(api, r->req, 202, json_pack("{s:s}", "result", "started"), r->t0_ms);
+        else
+            reply_error(api, r->req, rc == TCN_ERR_NOT_FOUND ? 404 : rc == TCN_ERR_BUSY ? 409 : 422,
+                        rc == TCN_ERR_NOT_FOUND ? "not_found" : rc == TCN_ERR_BUSY ? "busy" : "refused", NULL, err.msg,
+                        r->t0_ms);
+    }
+    json_decref(o);
+}
+
 /* ---- routing --------------------------------------------------------------------- */
 
 static void not_allowed(request *r, const char *allow)
@@ -986,6 +1048,11 @@ static void route(request *r)
         is(r, EVHTTP_REQ_GET) ? h_status(r) : not_allowed(r, "GET");
     } else if (strcmp(p, "/metrics") == 0) {
         is(r, EVHTTP_REQ_GET) ? h_metrics(r) : not_allowed(r, "GET");
+    } else if (strcmp(p, "/v1/cluster/replace") == 0 || strcmp(p, "/v1/cluster/transfer") == 0) {
+        if (!is(r, EVHTTP_REQ_POST))
+            not_allowed(r, "POST");
+        else if (write_gate(r))
+            h_cluster(r, strcmp(p, "/v1/cluster/replace") == 0);
     } else if (strcmp(p, "/v1/clients") == 0) {
         if (!is(r, EVHTTP_REQ_POST))
             not_allowed(r, "POST");

@@ -81,6 +81,14 @@ typedef struct tcn_api_backend {
      * the node is a member). TCN_OK or an error (answered 503). */
     int (*attestation)(void *ctx, tcn_buf *cert_der, tcn_claims *claims, uint8_t group_id[TCN_STATE_GROUP_ID_LEN],
                        bool *has_group);
+    /* Operator membership actions on the leader (POST /v1/cluster/...):
+     * replace a dead voter old_id by the caught-up learner new_id (new_id 0:
+     * remove old_id), or hand leadership to to_id. TCN_OK when the core
+     * started it; otherwise the refusal with its reason in err (BUSY:
+     * another change is in progress or the learner is not caught up;
+     * NOT_FOUND: no such member). May be NULL (404). */
+    int (*cluster_replace)(void *ctx, uint64_t old_id, uint64_t new_id, tcn_error *err);
+    int (*cluster_transfer)(void *ctx, uint64_t to_id, tcn_error *err);
     /* Prometheus text, appended (may be NULL: the API's own counters only). */
     void (*metrics)(void *ctx, tcn_buf *out);
     /* Optional (NULL: off). The node's clock when this node last became

@@ -179,6 +179,38 @@ static void be_metrics(void *ctx, tcn_buf *out)
         atomic_load(&n->sends_refused));
 }
 
+static int be_cluster_replace(void *ctx, uint64_t old_id, uint64_t new_id, tcn_error *err)
+{
+    tcn_node *n = ctx;
+    const tcn_raft_config *c = tcn_raft_config_of(n->raft);
+    TCN_ENSURE(tcn_raft_config_find(c, old_id) != NULL, err, TCN_ERR_NOT_FOUND, "node %016" PRIx64 " is not a member",
+               old_id);
+    TCN_ENSURE(new_id == 0 || tcn_raft_config_find(c, new_id) != NULL, err, TCN_ERR_NOT_FOUND,
+               "node %016" PRIx64 " is not a member: it joins as a learner first (start it with --join)", new_id);
+    TCN_ENSURE(old_id != n->self_id, err, TCN_ERR_USAGE,
+               "node %016" PRIx64 " is the leader answering: transfer leadership first", old_id);
+    int rc = new_id == 0 ? tcn_raft_remove(n->raft, old_id) : tcn_raft_replace(n->raft, old_id, new_id);
+    if (rc == TCN_ERR_BUSY)
+        return tcn_err_set(err, rc, "another membership change is in progress, or the learner has not caught up: retry");
+    if (rc != TCN_OK)
+        return tcn_err_set(err, rc, "refused by the raft core (%s)", tcn_err_name(rc));
+    node_drain(n);
+    return TCN_OK;
+}
+
+static int be_cluster_transfer(void *ctx, uint64_t to_id, tcn_error *err)
+{
+    tcn_node *n = ctx;
+    const tcn_raft_config *c = tcn_raft_config_of(n->raft);
+    TCN_ENSURE(tcn_raft_config_is_voter(c, to_id), err, TCN_ERR_NOT_FOUND, "node %016" PRIx64 " is not a voter", to_id);
+    TCN_ENSURE(to_id != n->self_id, err, TCN_ERR_USAGE, "node %016" PRIx64 " already leads", to_id);
+    int rc = tcn_raft_transfer_leadership(n->raft, to_id);
+    if (rc != TCN_OK)
+        return tcn_err_set(err, rc, "leadership transfer refused (%s): retry", tcn_err_name(rc));
+    node_drain(n);
+    return TCN_OK;
+}
+
 void node_api_backend(tcn_node *n, tcn_api_backend *b)
 {
     memset(b, 0, sizeof(*b));
@@ -192,4 +224,6 @@ void node_api_backend(tcn_node *n, tcn_api_backend *b)
     b->propose = be_propose;
     b->attestation = be_attestation;
     b->metrics = be_metrics;
+    b->cluster_replace = be_cluster_replace;
+    b->cluster_transfer = be_cluster_transfer;
 }
