@@ -76,14 +76,16 @@ static void be_status(void *ctx, tcn_api_status *out)
 static bool be_writable(void *ctx)
 {
     tcn_node *n = ctx;
-    return n->role == TCN_RAFT_LEADER && !n->stopping && tcn_raft_commit_in_term(n->raft);
+    /* A standby serves no writes while a healthy voter can lead instead. */
+    return n->role == TCN_RAFT_LEADER && !n->stopping && tcn_raft_commit_in_term(n->raft) &&
+           !node_standby_handing_over(n);
 }
 
 static bool be_leader_api(void *ctx, char *out, size_t cap)
 {
     tcn_node *n = ctx;
-    if (n->leader == 0)
-        return false;
+    if (n->leader == 0 || (n->leader == n->self_id && node_standby_handing_over(n)))
+        return false; /* "no leader: retry" while a standby hands over, not a redirect to itself */
     if (n->leader == n->self_id) {
         snprintf(out, cap, "%s", n->self_api);
         return true;

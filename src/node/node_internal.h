@@ -105,6 +105,7 @@ struct tcn_node {
     uint32_t voters_target; /* the most voters any configuration we saw had */
     uint64_t lead_since_ms; /* monotonic: when this node became leader */
     uint64_t genesis_term;  /* term in which we proposed GENESIS (once per term) */
+    uint64_t standby_next_ms; /* a standby leader's next hand-over attempt */
 
     /* The executor's thread. */
     pthread_t exec_thread;
@@ -146,6 +147,7 @@ void node_peer_down(tcn_node *n, uint64_t id);
 node_peer *node_peer_find(tcn_node *n, uint64_t id);
 void node_members_tick(tcn_node *n);
 void node_members_on_config(tcn_node *n, const tcn_raft_config *c);
+bool node_standby_handing_over(tcn_node *n);
 
 /* node_exec.c */
 int node_exec_start(tcn_node *n, tcn_error *err) TCN_MUST_CHECK;

@@ -174,6 +174,46 @@ static void propose_genesis(tcn_node *n)
     tcn_buf_free_wipe(&b);
 }
 
+/* A standby that leads hands leadership to a healthy voter that holds the
+ * whole log (at most once per election timeout); it leads only while no
+ * such voter exists. */
+bool node_standby_handing_over(tcn_node *n)
+{
+    if (!n->cfg.standby || n->role != TCN_RAFT_LEADER)
+        return false;
+    const tcn_raft_config *c = tcn_raft_config_of(n->raft);
+    for (uint32_t i = 0; i < c->n; i++) {
+        uint64_t id = c->members[i].id;
+        node_peer *p = node_peer_find(n, id);
+        if (id != n->self_id && tcn_raft_config_is_voter(c, id) && p != NULL && p->up > 0)
+            return true;
+    }
+    return false;
+}
+
+static void standby_tick(tcn_node *n, uint64_t now)
+{
+    if (!node_standby_handing_over(n) || now < n->standby_next_ms)
+        return;
+    n->standby_next_ms = now + n->cfg.election_timeout_ms;
+    const tcn_raft_config *c = tcn_raft_config_of(n->raft);
+    uint64_t last = tcn_raft_last_index(n->raft);
+    for (uint32_t i = 0; i < c->n; i++) {
+        uint64_t id = c->members[i].id;
+        node_peer *p = node_peer_find(n, id);
+        tcn_raft_progress_info pi;
+        if (id == n->self_id || !tcn_raft_config_is_voter(c, id) || p == NULL || p->up == 0 ||
+            !tcn_raft_progress_of(n->raft, id, &pi) || pi.match < last)
+            continue;
+        if (tcn_raft_transfer_leadership(n->raft, id) == TCN_OK) {
+            char a[17];
+            hex_id(a, id);
+            tcn_log(TCN_LOG_INFO, "standby: handing leadership over", "to", a, "name", p->name, NULL);
+            return;
+        }
+    }
+}
+
 /* The leader's membership work, once per tick. */
 void node_members_tick(tcn_node *n)
 {
@@ -181,6 +221,7 @@ void node_members_tick(tcn_node *n)
         return;
     uint64_t now = node_mono_ms();
     propose_genesis(n);
+    standby_tick(n, now);
     const tcn_raft_config *c = tcn_raft_config_of(n->raft);
     char a[17], b[17];
     /* Attested nodes that are not members join as learners. A node of
