@@ -11,9 +11,10 @@ pass=0; fail=0
 
 . "$(dirname "$0")/lib.sh"
 
-# What tcnd did before --check-config still works.
-check 0 "no arguments" -- "$tcnd"
-expect_grep_f "$tmp/out" "tcnd " "version line"
+# Without --check-config tcnd runs the node: it never starts on a configuration
+# that is incomplete (no TEE type is assumed), and says which field is missing.
+check 2 "no arguments: no TEE named" -- "$tcnd"
+expect_grep_f "$tmp/err" "config: tee: required" "tee required"
 check 0 "--version" -- "$tcnd" --version
 expect_grep_f "$tmp/out" "tcnd " "version line"
 check 0 "--measurement" -- "$tcnd" --measurement
@@ -119,8 +120,8 @@ check 2 "missing value" -- "$tcnd" --check-config --tee
 expect_grep_f "$tmp/err" "option --tee needs a value" "missing value"
 check 2 "flag twice" -- "$tcnd" --check-config --tee nitro --tee gramine
 expect_grep_f "$tmp/err" "option --tee given twice" "flag twice"
-check 2 "no --check-config" -- "$tcnd" --tee nitro
-expect_grep_f "$tmp/err" "not implemented" "daemon not yet there"
+check 2 "no --check-config, nothing to join" -- "$tcnd" --tee nitro
+expect_grep_f "$tmp/err" "config: join: empty" "join or bootstrap_expect required"
 
 # Garbage never crashes: every file is refused with exit 2.
 for i in 1 2 3 4 5 6 7 8; do
