@@ -301,8 +301,11 @@ static void update_acting(tcn_node *n)
     atomic_store(&n->loop_alive_ms, node_mono_ms());
 }
 
+static void leave(tcn_node *n);
+
 void node_drain(tcn_node *n)
 {
+    bool leave_soon = false;
     for (int round = 0; round < 64 && tcn_raft_has_ready(n->raft); round++) {
         tcn_raft_ready rd;
         tcn_raft_get_ready(n->raft, &rd);
@@ -332,6 +335,11 @@ void node_drain(tcn_node *n)
                     "leader", leader, NULL);
             if (rd.role == TCN_RAFT_LEADER && !was_leader)
                 n->lead_since_ms = node_mono_ms();
+            if (n->stopping && was_leader && rd.role != TCN_RAFT_LEADER &&
+                evtimer_pending(n->ev_stop_deadline, NULL)) {
+                evtimer_del(n->ev_stop_deadline); /* handed over: leave now */
+                leave_soon = true;
+            }
         }
         for (size_t i = 0; i < rd.n_faults; i++) {
             char peer[17], idx[24];
@@ -350,6 +358,8 @@ void node_drain(tcn_node *n)
     }
     work_run(n);
     update_acting(n);
+    if (leave_soon)
+        leave(n);
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
@@ -405,8 +415,7 @@ static void on_peer_up(void *ctx, const tcn_peer_info *info)
 static void on_peer_down(void *ctx, uint64_t id, tcn_peer_direction direction, const char *why)
 {
     (void)direction;
-    (void)why;
-    node_peer_down(ctx, id);
+    node_peer_down(ctx, id, why);
 }
 
 static void on_refused(void *ctx, const char *remote, const char *check, const char *why)
@@ -420,12 +429,33 @@ static void on_refused(void *ctx, const char *remote, const char *check, const c
 
 /* ---- stopping -------------------------------------------------------------------- */
 
-static void on_stop_deadline(evutil_socket_t fd, short what, void *arg)
+/* Leaving: BYE SHUTDOWN to every peer (the leader then removes us at
+ * once), and the loop ends once they are out or the linger ran out. */
+static void on_linger(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     tcn_node *n = arg;
-    event_base_loopexit(n->base, NULL);
+    if (tcn_peer_mesh_idle(n->mesh) || node_mono_ms() >= n->linger_until_ms) {
+        event_base_loopexit(n->base, NULL);
+        return;
+    }
+    struct timeval tv = {0, 20 * 1000};
+    evtimer_add(n->ev_linger, &tv);
+}
+
+static void leave(tcn_node *n)
+{
+    tcn_peer_mesh_close_all(n->mesh);
+    n->linger_until_ms = node_mono_ms() + TCN_PEER_LINGER_MS + 200;
+    on_linger(-1, 0, n);
+}
+
+static void on_stop_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    leave(arg);
 }
 
 void tcn_node_stop(tcn_node *n)
@@ -435,9 +465,21 @@ void tcn_node_stop(tcn_node *n)
     n->stopping = true;
     atomic_store(&n->acting_term, 0);
     tcn_log(TCN_LOG_INFO, "stopping", NULL);
-    /* A leader hands over to the most caught-up voter first, so the others
-     * need not wait an election timeout. */
-    if (n->role == TCN_RAFT_LEADER) {
+    /* A leader leaves through the log: it removes itself (the others commit
+     * the smaller configuration, and the core steps it down once that is
+     * committed), so even a two-voter network keeps a working majority.
+     * When a membership change is already in progress it hands leadership
+     * to the most caught-up voter instead (who then removes it when our
+     * BYE arrives). Either way it leaves once it no longer leads, or after
+     * NODE_STOP_HANDOVER_MS. */
+    if (n->role == TCN_RAFT_LEADER && tcn_raft_config_voters(tcn_raft_config_of(n->raft)) > 1) {
+        struct timeval tv = {NODE_STOP_HANDOVER_MS / 1000, (NODE_STOP_HANDOVER_MS % 1000) * 1000};
+        evtimer_add(n->ev_stop_deadline, &tv);
+        if (tcn_raft_remove(n->raft, n->self_id) == TCN_OK) {
+            tcn_log(TCN_LOG_INFO, "leaving: removing ourselves from the configuration", NULL);
+            node_drain(n);
+            return;
+        }
         const tcn_raft_config *c = tcn_raft_config_of(n->raft);
         uint64_t best = 0, best_match = 0;
         for (uint32_t i = 0; i < c->n; i++) {
@@ -451,13 +493,13 @@ void tcn_node_stop(tcn_node *n)
             }
         }
         if (best != 0 && tcn_raft_transfer_leadership(n->raft, best) == TCN_OK) {
+            tcn_log(TCN_LOG_INFO, "leaving: handing leadership over first", NULL);
             node_drain(n);
-            struct timeval tv = {NODE_STOP_HANDOVER_MS / 1000, (NODE_STOP_HANDOVER_MS % 1000) * 1000};
-            evtimer_add(n->ev_stop_deadline, &tv);
             return;
         }
+        evtimer_del(n->ev_stop_deadline);
     }
-    event_base_loopexit(n->base, NULL);
+    leave(n);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -562,7 +604,8 @@ int tcn_node_new(const tcn_node_config *cfg, tcn_provider *prov, tcn_node **out,
     n->ev_tick = event_new(n->base, -1, EV_PERSIST, on_tick, n);
     n->ev_apply_retry = evtimer_new(n->base, on_apply_retry, n);
     n->ev_stop_deadline = evtimer_new(n->base, on_stop_deadline, n);
-    if (n->ev_tick == NULL || n->ev_apply_retry == NULL || n->ev_stop_deadline == NULL) {
+    n->ev_linger = evtimer_new(n->base, on_linger, n);
+    if (n->ev_tick == NULL || n->ev_apply_retry == NULL || n->ev_stop_deadline == NULL || n->ev_linger == NULL) {
         rc = tcn_err_set(err, TCN_ERR_NOMEM, "node: out of memory");
         goto fail;
     }
@@ -628,6 +671,8 @@ void tcn_node_free(tcn_node *n)
         event_free(n->ev_apply_retry);
     if (n->ev_stop_deadline)
         event_free(n->ev_stop_deadline);
+    if (n->ev_linger)
+        event_free(n->ev_linger);
     if (n->ev_sigterm)
         event_free(n->ev_sigterm);
     if (n->ev_sigint)

@@ -54,6 +54,7 @@ typedef struct node_peer {
     bool group_present;
     uint8_t group_id[TCN_RATLS_GROUP_ID_LEN];
     unsigned up;          /* live connections, either direction */
+    bool left;            /* it said BYE SHUTDOWN: leaving for good (SIGTERM) */
     uint64_t last_seen_ms; /* monotonic: when it was last connected */
 } node_peer;
 
@@ -122,7 +123,8 @@ struct tcn_node {
     _Atomic uint64_t loop_alive_ms; /* monotonic: the loop's last tick (the executor's lease) */
     _Atomic uint64_t sends_refused; /* sends the lease refused */
 
-    struct event *ev_tick, *ev_props, *ev_apply_retry, *ev_sigterm, *ev_sigint, *ev_stop_deadline;
+    struct event *ev_tick, *ev_props, *ev_apply_retry, *ev_sigterm, *ev_sigint, *ev_stop_deadline, *ev_linger;
+    uint64_t linger_until_ms;
     bool stopping;
     int fatal;               /* a code that stopped the loop */
     char fatal_msg[TCN_ERR_MSG_MAX];
@@ -143,7 +145,7 @@ void node_fail(tcn_node *n, int code, const char *msg);
 
 /* node_members.c */
 void node_peer_up(tcn_node *n, const tcn_peer_info *info);
-void node_peer_down(tcn_node *n, uint64_t id);
+void node_peer_down(tcn_node *n, uint64_t id, const char *why);
 node_peer *node_peer_find(tcn_node *n, uint64_t id);
 void node_members_tick(tcn_node *n);
 void node_members_on_config(tcn_node *n, const tcn_raft_config *c);

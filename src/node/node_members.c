@@ -9,6 +9,7 @@
 
 #include <sodium.h>
 
+#include "node/frame.h"
 #include "node/node_internal.h"
 #include "state/cmd.h"
 #include "util/log.h"
@@ -108,15 +109,23 @@ void node_peer_up(tcn_node *n, const tcn_peer_info *info)
     if (p->group_present)
         memcpy(p->group_id, info->group_id, TCN_RATLS_GROUP_ID_LEN);
     p->up++;
+    p->left = false;
     p->last_seen_ms = node_mono_ms();
     maybe_bootstrap(n);
 }
 
-void node_peer_down(tcn_node *n, uint64_t id)
+void node_peer_down(tcn_node *n, uint64_t id, const char *why)
 {
     node_peer *p = node_peer_find(n, id);
     if (p == NULL)
         return;
+    /* The mesh reports a BYE as "the peer said BYE <REASON> (...)"; the BYE
+     * came over the peer's own attested channel, so only that node can say
+     * it is leaving. */
+    char bye[64];
+    snprintf(bye, sizeof(bye), "the peer said BYE %s ", tcn_frame_bye_reason_name(TCN_FRAME_BYE_SHUTDOWN));
+    if (why != NULL && strncmp(why, bye, strlen(bye)) == 0)
+        p->left = true;
     if (p->up > 0)
         p->up--;
     p->last_seen_ms = node_mono_ms();
@@ -238,6 +247,19 @@ void node_members_tick(tcn_node *n)
             tcn_log(TCN_LOG_INFO, "membership: learner added", "node", a, "name", p->name, NULL);
             return; /* one change at a time */
         }
+    }
+    /* A member that said it is leaving (SIGTERM) is removed at once rather
+     * than after replace_after_ms. */
+    for (size_t i = 0; i < n->n_peers; i++) {
+        node_peer *p = &n->peers[i];
+        if (!p->left || p->up > 0 || p->id == n->self_id || tcn_raft_config_find(c, p->id) == NULL)
+            continue;
+        if (tcn_raft_remove(n->raft, p->id) == TCN_OK) {
+            hex_id(a, p->id);
+            tcn_log(TCN_LOG_INFO, "membership: a member left (it said BYE SHUTDOWN): removed", "node", a, "name",
+                    p->name, NULL);
+        }
+        return;
     }
     /* Learners: promote while voters are missing; replace a voter dead for
      * replace_after_ms; remove a learner dead that long. */
