@@ -78,7 +78,7 @@ static void maybe_bootstrap(tcn_node *n)
         tcn_log(TCN_LOG_ERROR, "bootstrap refused by the raft core", NULL);
         return;
     }
-    char nb[8];
+    char nb[24];
     snprintf(nb, sizeof(nb), "%zu", k);
     tcn_log(TCN_LOG_INFO, "bootstrap: first configuration created", "voters", nb, NULL);
 }
