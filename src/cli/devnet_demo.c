@@ -319,8 +319,8 @@ int tcn_cmd_devnet_demo(int argc, char **argv)
         json_t *s = tcn(i == 0, "swap", "create", "--dir", g_dir, "--node", n1, "--amount", amount, "--lp", lp[i],
                         "--refund-to", sw[i].refund_to, NULL);
         bool ok = s != NULL && json_is_string(json_object_get(s, "refund_tx"));
-        check(ok, "swap %s: escrow %s, refund signed and held by the user", s ? json_dumps(json_object_get(s, "swap_id"), JSON_ENCODE_ANY) : "?",
-              s ? str(s, "escrow") : "?");
+        check(ok, "swap %lld: escrow %s, refund signed and held by the user",
+              s ? (long long)json_integer_value(json_object_get(s, "swap_id")) : -1LL, s ? str(s, "escrow") : "?");
         if (!ok) {
             json_decref(s);
             goto end;
