@@ -323,8 +323,11 @@ void node_drain(tcn_node *n)
             n->snapshot_wanted = true;
         if (rd.state_changed) {
             bool was_leader = n->role == TCN_RAFT_LEADER;
-            if (rd.leader != 0 && rd.leader != n->leader && n->leader != 0)
-                n->leader_changes++;
+            if (rd.leader != 0) {
+                if (n->last_leader != 0 && rd.leader != n->last_leader)
+                    n->leader_changes++;
+                n->last_leader = rd.leader;
+            }
             n->role = rd.role;
             n->term = rd.term;
             n->leader = rd.leader;

@@ -86,6 +86,7 @@ struct tcn_node {
     uint8_t role;
     uint64_t term, leader;
     uint64_t leader_changes; /* metrics: failovers seen */
+    uint64_t last_leader;    /* the last leader known (0: none yet) */
     bool group_set;          /* the mesh pins the group id */
 
     /* The replicated state. Written only on the loop thread, under the
