@@ -5,14 +5,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 
 #include "attest/provider.h"
 #include "attest/sim.h"
 #include "chain/rpc.h"
-#include "node/node.h"
-#include "util/log.h"
 #include "node/config.h"
+#include "node/node.h"
 #include "util/encoding.h"
+#include "util/log.h"
 #include "util/secmem.h"
 
 /* Exit codes: 0 success, 1 failed, 2 usage or configuration error. */
@@ -71,6 +73,13 @@ static int run_node(int argc, char **argv)
         return TCND_EXIT_USAGE;
     }
     tcn_log_set_level(cfg.log_level);
+    /* No core dumps and no ptrace by the host's user: the process holds the
+     * coordinator key and delegated shares (secrets are also in sodium's
+     * guarded, undumpable pages; this covers everything else). */
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+        tcn_log(TCN_LOG_WARN, "cannot turn core dumps off (prctl PR_SET_DUMPABLE)", NULL);
+    struct rlimit no_core = {0, 0};
+    (void)setrlimit(RLIMIT_CORE, &no_core);
     tcn_provider *prov = NULL;
     int rc;
     switch (cfg.tee) {
