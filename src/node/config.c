@@ -757,6 +757,18 @@ int tcn_node_config_finish(tcn_node_config *c, tcn_error *err)
     TCN_ENSURE(c->bootstrap_expect <= 1 || c->join_count > 0, err, TCN_ERR_CONFIG,
                "config: join: empty, but bootstrap_expect %u needs the addresses of the other nodes",
                c->bootstrap_expect);
+    if (c->bootstrap_expect >= 2) {
+        /* The first configuration is this node and the nodes its join list
+         * names; every bootstrap node must compute the same set, so the list
+         * names exactly the other bootstrap nodes (docs/NODE.md §4). */
+        size_t others = 0;
+        for (size_t i = 0; i < c->join_count; i++)
+            others += !tcn_node_addr_equal(&c->join[i], &c->listen_peer);
+        TCN_ENSURE(others == c->bootstrap_expect - 1, err, TCN_ERR_CONFIG,
+                   "config: join: bootstrap_expect %u needs exactly the other %u bootstrap nodes' peer addresses "
+                   "in join (it names %zu): the first configuration is those nodes",
+                   c->bootstrap_expect, c->bootstrap_expect - 1, others);
+    }
     TCN_ENSURE(!(c->standby && c->bootstrap_expect == 1), err, TCN_ERR_CONFIG,
                "config: standby: a standby hands leadership to other voters, and bootstrap_expect 1 has none");
     if (tcn_node_addr_equal(&c->listen_peer, &c->listen_api)) {

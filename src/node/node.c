@@ -17,13 +17,12 @@
 #include "node/node_internal.h"
 #include "raft/codec.h"
 #include "state/cmd.h"
+#include "util/encoding.h"
 #include "util/log.h"
 #include "util/secmem.h"
 
 /* How often the core is ticked, at most, and at least (ms). */
 #define NODE_TICK_DIVISOR 5u
-/* A queued apply that could not take the lock is retried this soon (ms). */
-#define NODE_APPLY_RETRY_MS 1
 /* A proposal waited on longer than this is answered "timed out". */
 #define NODE_WAIT_MS_MAX 15000u
 /* A stopping leader waits this long for the hand-over before leaving. */
@@ -51,7 +50,11 @@ void node_fail(tcn_node *n, int code, const char *msg)
 {
     if (n->fatal == TCN_OK) {
         n->fatal = code;
-        snprintf(n->fatal_msg, sizeof(n->fatal_msg), "%s", msg);
+        size_t k = strlen(msg);
+        if (k >= sizeof(n->fatal_msg))
+            k = sizeof(n->fatal_msg) - 1;
+        memcpy(n->fatal_msg, msg, k);
+        n->fatal_msg[k] = '\0';
         tcn_log(TCN_LOG_ERROR, "node stopping", "why", msg, NULL);
     }
     event_base_loopbreak(n->base);
@@ -135,128 +138,91 @@ int node_propose_wait(tcn_node *n, const uint8_t *cmd, size_t len, tcn_api_done_
     return TCN_OK;
 }
 
-/* ---- applying committed work ---------------------------------------------------- */
+/* ---- applying committed entries --------------------------------------------------- */
 
-static void work_free_item(node_work *w)
+static void count_outcome(tcn_node *n, const uint8_t *data, size_t len, const tcn_state_result *res)
 {
-    if (w->data) {
-        sodium_memzero(w->data, w->len);
-        free(w->data);
-    }
-    w->data = NULL;
-}
-
-static int work_push(tcn_node *n, bool snapshot, uint8_t type, uint64_t index, uint64_t term, const uint8_t *p,
-                     size_t len)
-{
-    if (n->work_n == n->work_cap) {
-        size_t cap = n->work_cap ? 2 * n->work_cap : 256;
-        node_work *w = realloc(n->work, cap * sizeof(*w));
-        if (w == NULL)
-            return TCN_ERR_NOMEM;
-        n->work = w;
-        n->work_cap = cap;
-    }
-    uint8_t *copy = NULL;
-    if (len > 0) {
-        copy = malloc(len);
-        if (copy == NULL)
-            return TCN_ERR_NOMEM;
-        memcpy(copy, p, len);
-    }
-    n->work[n->work_n++] = (node_work){.snapshot = snapshot, .type = type, .index = index, .term = term,
-                                       .data = copy, .len = len};
-    return TCN_OK;
-}
-
-static void count_outcome(tcn_node *n, const node_work *w, const tcn_state_result *res)
-{
-    if (res->code != TCN_OK || w->len < 2 || w->data[1] != TCN_CMD_PAYOUT_OUTCOME)
+    if (res->code != TCN_OK || len < 2 || data[1] != TCN_CMD_PAYOUT_OUTCOME)
         return;
     tcn_cmd c;
     tcn_error err;
-    if (tcn_cmd_decode(w->data, w->len, &c, &err) == TCN_OK && c.u.payout_outcome.result == TCN_PAYOUT_LANDED_OK)
+    if (tcn_cmd_decode(data, len, &c, &err) == TCN_OK && c.u.payout_outcome.result == TCN_PAYOUT_LANDED_OK)
         n->payouts_landed++;
     tcn_cmd_wipe(&c);
 }
 
-/* Applies what is queued, if the state's lock is free; else retries soon. */
-static void work_run(tcn_node *n)
+/* A snapshot from the leader replaces the state (everything is checked
+ * before anything is replaced). */
+static int apply_snapshot(tcn_node *n, const tcn_raft_snapshot_view *sv)
 {
-    if (n->work_n == 0)
-        return;
-    if (pthread_rwlock_trywrlock(&n->st_lock) != 0) {
-        struct timeval tv = {0, NODE_APPLY_RETRY_MS * 1000};
-        evtimer_add(n->ev_apply_retry, &tv);
-        return;
+    tcn_state *fresh = NULL;
+    tcn_error err;
+    if (tcn_state_restore(sv->data, sv->len, &fresh, &err) != TCN_OK) {
+        /* The core checked the snapshot's hash against the log: bytes every
+         * member agrees on that we cannot read mean a bug; stop. */
+        char msg[TCN_ERR_MSG_MAX + 64];
+        snprintf(msg, sizeof(msg), "cannot restore the state snapshot at %llu: %s", (unsigned long long)sv->index,
+                 err.msg);
+        node_fail(n, TCN_ERR_CORRUPT, msg);
+        return TCN_ERR_CORRUPT;
     }
-    size_t done = 0;
-    char msg[TCN_ERR_MSG_MAX + 64] = "";
-    int fail = TCN_OK;
-    for (; done < n->work_n && fail == TCN_OK; done++) {
-        node_work *w = &n->work[done];
-        if (w->snapshot) {
-            tcn_state *fresh = NULL;
-            tcn_error err;
-            if (tcn_state_restore(w->data, w->len, &fresh, &err) != TCN_OK) {
-                /* The core checked the snapshot's hash against the log: bytes
-                 * every member agrees on that we cannot read mean a bug. */
-                snprintf(msg, sizeof(msg), "cannot restore the state snapshot at %llu: %s",
-                         (unsigned long long)w->index, err.msg);
-                fail = TCN_ERR_CORRUPT;
-                break;
-            }
-            tcn_state_free(n->st);
-            n->st = fresh;
-            waiters_on_apply(n, w->index, w->term, NULL);
-            continue;
-        }
-        if (w->type != TCN_RAFT_ENTRY_NORMAL) {
-            waiters_on_apply(n, w->index, w->term, NULL);
-            continue;
-        }
-        tcn_state_result res;
-        int rc = tcn_state_apply(n->st, w->index, w->data, w->len, &res);
-        if (rc != TCN_OK) {
-            snprintf(msg, sizeof(msg), "out of memory applying index %llu", (unsigned long long)w->index);
-            fail = rc;
-            break;
-        }
-        if (res.code == TCN_OK)
-            n->applied_cmds++;
-        else
-            n->refused_cmds++;
-        count_outcome(n, w, &res);
-        waiters_on_apply(n, w->index, w->term, &res);
+    tcn_state_free(n->st);
+    n->st = fresh;
+    n->applied_raft = sv->index;
+    waiters_on_apply(n, sv->index, sv->term, NULL);
+    node_exec_feed(n, true, 0, sv->index, sv->data, sv->len);
+    return TCN_OK;
+}
+
+static int apply_entry(tcn_node *n, const tcn_raft_entry *e)
+{
+    n->applied_raft = e->index;
+    if (e->type != TCN_RAFT_ENTRY_NORMAL) {
+        waiters_on_apply(n, e->index, e->term, NULL);
+        node_exec_feed(n, false, e->type, e->index, NULL, 0);
+        return TCN_OK;
     }
-    pthread_rwlock_unlock(&n->st_lock);
-    for (size_t i = 0; i < done; i++)
-        work_free_item(&n->work[i]);
-    memmove(n->work, n->work + done, (n->work_n - done) * sizeof(*n->work));
-    n->work_n -= done;
-    if (fail != TCN_OK) {
-        node_fail(n, fail, msg);
-        return;
+    tcn_state_result res;
+    int rc = tcn_state_apply(n->st, e->index, e->data, e->len, &res);
+    if (rc != TCN_OK) {
+        /* Another node would not have failed: continuing could diverge. */
+        char msg[96];
+        snprintf(msg, sizeof(msg), "out of memory applying index %llu", (unsigned long long)e->index);
+        node_fail(n, rc, msg);
+        return rc;
     }
+    if (res.code == TCN_OK)
+        n->applied_cmds++;
+    else
+        n->refused_cmds++;
+    count_outcome(n, e->data, e->len, &res);
+    waiters_on_apply(n, e->index, e->term, &res);
+    node_exec_feed(n, false, e->type, e->index, e->data, e->len);
+    return TCN_OK;
+}
+
+/* After a ready's entries: the group id pinned once known, a snapshot for
+ * the core when it asked, waiting API requests, the executor woken. */
+static void after_apply(tcn_node *n)
+{
     if (!n->group_set && tcn_state_has_genesis(n->st)) {
         tcn_error err;
         if (tcn_peer_mesh_set_group(n->mesh, tcn_state_group_id(n->st), &err) == TCN_OK &&
             tcn_ratls_ctx_set_identity(n->api_ctx, n->id, &err) == TCN_OK) {
             n->group_set = true;
             char hex[2 * TCN_STATE_GROUP_ID_LEN + 1];
-            for (size_t i = 0; i < TCN_STATE_GROUP_ID_LEN; i++)
-                snprintf(hex + 2 * i, 3, "%02x", tcn_state_group_id(n->st)[i]);
+            tcn_hex_encode(tcn_state_group_id(n->st), TCN_STATE_GROUP_ID_LEN, hex);
             tcn_log(TCN_LOG_INFO, "group id known: peers are now pinned to it", "group", hex, NULL);
         } else {
             tcn_log(TCN_LOG_WARN, "cannot pin the group id", "error", err.msg, NULL);
         }
     }
-    if (n->snapshot_wanted && n->work_n == 0) {
+    if (n->snapshot_wanted) {
         tcn_buf b;
         memset(&b, 0, sizeof(b));
         tcn_error err;
         if (tcn_state_snapshot(n->st, &b, &err) == TCN_OK) {
-            if (tcn_raft_snapshot_done(n->raft, tcn_state_applied_index(n->st), b.p, b.len) == TCN_OK)
+            if (tcn_raft_snapshot_done(n->raft, n->applied_raft, b.p, b.len) == TCN_OK)
                 n->snapshot_wanted = false;
         } else {
             tcn_log(TCN_LOG_WARN, "cannot snapshot the state", "error", err.msg, NULL);
@@ -266,15 +232,6 @@ static void work_run(tcn_node *n)
     if (n->api)
         tcn_api_on_applied(n->api);
     node_exec_kick(n);
-}
-
-static void on_apply_retry(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    tcn_node *n = arg;
-    work_run(n);
-    node_drain(n);
 }
 
 /* ---- the Raft driver ------------------------------------------------------------- */
@@ -290,13 +247,23 @@ static void send_msg(tcn_node *n, const tcn_raft_msg *m)
     /* Not connected or the peer is slow: Raft retransmits what matters. */
     int rc = tcn_peer_mesh_send_raft(n->mesh, m->to, n->sendbuf.p, n->sendbuf.len);
     (void)rc;
+    /* Entries carry commands with seeds (GENESIS, SWAP_CREATE): no copy
+     * stays behind in the reused buffer. */
+    tcn_wipe(n->sendbuf.p, n->sendbuf.len);
 }
 
+/* Tells the executor's thread whether this node acts as leader, in which
+ * term, and from which applied index on: the first index at which the
+ * loop saw an entry of the term committed (and has applied it: the loop
+ * applies synchronously). Its own copy of the state must reach that index
+ * before it acts (Raft thesis §6.4: only then does it hold everything an
+ * earlier leader committed). */
 static void update_acting(tcn_node *n)
 {
     uint64_t acting = 0;
-    if (n->role == TCN_RAFT_LEADER && !n->stopping && tcn_raft_commit_in_term(n->raft) && n->work_n == 0)
+    if (n->role == TCN_RAFT_LEADER && !n->stopping && tcn_raft_commit_in_term(n->raft))
         acting = n->term;
+    node_exec_set_acting(n, acting, n->applied_raft);
     atomic_store(&n->acting_term, acting);
     atomic_store(&n->loop_alive_ms, node_mono_ms());
 }
@@ -305,18 +272,16 @@ static void leave(tcn_node *n);
 
 void node_drain(tcn_node *n)
 {
-    bool leave_soon = false;
+    bool leave_soon = false, applied = false;
     for (int round = 0; round < 64 && tcn_raft_has_ready(n->raft); round++) {
         tcn_raft_ready rd;
         tcn_raft_get_ready(n->raft, &rd);
         int rc = TCN_OK;
         if (rd.snapshot != NULL)
-            rc = work_push(n, true, 0, rd.snapshot->index, rd.snapshot->term, rd.snapshot->data, rd.snapshot->len);
-        for (size_t i = 0; i < rd.n_entries && rc == TCN_OK; i++) {
-            const tcn_raft_entry *e = &rd.entries[i];
-            rc = work_push(n, false, e->type, e->index, e->term, e->data, e->len);
-            n->applied_raft = e->index;
-        }
+            rc = apply_snapshot(n, rd.snapshot);
+        for (size_t i = 0; i < rd.n_entries && rc == TCN_OK; i++)
+            rc = apply_entry(n, &rd.entries[i]);
+        applied |= rd.snapshot != NULL || rd.n_entries > 0;
         for (size_t i = 0; i < rd.n_msgs; i++)
             send_msg(n, &rd.msgs[i]);
         if (rd.snapshot_wanted)
@@ -336,8 +301,10 @@ void node_drain(tcn_node *n)
             hex_id(leader, rd.leader);
             tcn_log(TCN_LOG_INFO, "raft state", "role", tcn_raft_role_name((tcn_raft_role)rd.role), "term", term,
                     "leader", leader, NULL);
-            if (rd.role == TCN_RAFT_LEADER && !was_leader)
+            if (rd.role == TCN_RAFT_LEADER && !was_leader) {
                 n->lead_since_ms = node_mono_ms();
+                n->standby_failures = 0;
+            }
             if (n->stopping && was_leader && rd.role != TCN_RAFT_LEADER &&
                 evtimer_pending(n->ev_stop_deadline, NULL)) {
                 evtimer_del(n->ev_stop_deadline); /* handed over: leave now */
@@ -345,6 +312,9 @@ void node_drain(tcn_node *n)
             }
         }
         for (size_t i = 0; i < rd.n_faults; i++) {
+            node_peer *fp = node_peer_find(n, rd.faults[i].peer);
+            if (fp != NULL && n->role == TCN_RAFT_LEADER)
+                fp->corrupt = true;
             char peer[17], idx[24];
             hex_id(peer, rd.faults[i].peer);
             u64s(idx, sizeof(idx), rd.faults[i].index);
@@ -354,12 +324,11 @@ void node_drain(tcn_node *n)
         if (rd.config_changed && rd.config != NULL)
             node_members_on_config(n, rd.config);
         tcn_raft_advance(n->raft);
-        if (rc != TCN_OK) {
-            node_fail(n, rc, "out of memory queueing committed entries");
-            return;
-        }
+        if (rc != TCN_OK)
+            return; /* node_fail said why; the loop stops */
     }
-    work_run(n);
+    if (applied)
+        after_apply(n);
     update_acting(n);
     if (leave_soon)
         leave(n);
@@ -372,6 +341,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     tcn_node *n = arg;
     uint64_t now = node_mono_ms();
     tcn_raft_tick(n->raft, now);
+    node_members_boot_tick(n);
     node_members_tick(n);
     waiters_expire(n, now);
     node_drain(n);
@@ -560,11 +530,15 @@ int tcn_node_new(const tcn_node_config *cfg, tcn_provider *prov, tcn_node **out,
     n->cfg = *cfg;
     n->prov = prov;
     n->fatal = TCN_OK;
+    n->boot_ms = node_mono_ms();
     /* The executor's thread wakes the loop (event_active). */
     evthread_use_pthreads();
-    pthread_rwlock_init(&n->st_lock, NULL);
     pthread_mutex_init(&n->exec_mu, NULL);
-    pthread_cond_init(&n->exec_cv, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* the host may step the wall clock */
+    pthread_cond_init(&n->exec_cv, &ca);
+    pthread_condattr_destroy(&ca);
     memset(&n->sendbuf, 0, sizeof(n->sendbuf));
     tcn_node_addr_format(&cfg->listen_api, n->self_api, sizeof(n->self_api));
     tcn_node_addr_format(&cfg->listen_peer, n->self_peer, sizeof(n->self_peer));
@@ -605,10 +579,9 @@ int tcn_node_new(const tcn_node_config *cfg, tcn_provider *prov, tcn_node **out,
     if (rc != TCN_OK)
         goto fail;
     n->ev_tick = event_new(n->base, -1, EV_PERSIST, on_tick, n);
-    n->ev_apply_retry = evtimer_new(n->base, on_apply_retry, n);
     n->ev_stop_deadline = evtimer_new(n->base, on_stop_deadline, n);
     n->ev_linger = evtimer_new(n->base, on_linger, n);
-    if (n->ev_tick == NULL || n->ev_apply_retry == NULL || n->ev_stop_deadline == NULL || n->ev_linger == NULL) {
+    if (n->ev_tick == NULL || n->ev_stop_deadline == NULL || n->ev_linger == NULL) {
         rc = tcn_err_set(err, TCN_ERR_NOMEM, "node: out of memory");
         goto fail;
     }
@@ -670,8 +643,6 @@ void tcn_node_free(tcn_node *n)
         tcn_peer_mesh_free(n->mesh);
     if (n->ev_tick)
         event_free(n->ev_tick);
-    if (n->ev_apply_retry)
-        event_free(n->ev_apply_retry);
     if (n->ev_stop_deadline)
         event_free(n->ev_stop_deadline);
     if (n->ev_linger)
@@ -684,16 +655,12 @@ void tcn_node_free(tcn_node *n)
         tcn_raft_destroy(n->raft);
     tcn_raft_decoder_free(&n->dec);
     tcn_buf_free_wipe(&n->sendbuf);
-    for (size_t i = 0; i < n->work_n; i++)
-        work_free_item(&n->work[i]);
-    free(n->work);
     free(n->waiters);
     tcn_state_free(n->st);
     if (n->id)
         tcn_ratls_identity_free(n->id);
     if (n->base)
         event_base_free(n->base);
-    pthread_rwlock_destroy(&n->st_lock);
     pthread_mutex_destroy(&n->exec_mu);
     pthread_cond_destroy(&n->exec_cv);
     free(n);

@@ -150,7 +150,11 @@ static void be_metrics(void *ctx, tcn_buf *out)
     tcn_peer_mesh_stats(n->mesh, &ps);
     tcn_chain_port_stats cs;
     tcn_chain_port_stats_get(n->port, &cs);
-    const tcn_exec_stats *xs = tcn_exec_stats_of(n->exec);
+    tcn_exec_stats xcopy;
+    pthread_mutex_lock(&n->exec_mu); /* the executor's thread updates its copy after each step */
+    xcopy = n->exec_stats;
+    pthread_mutex_unlock(&n->exec_mu);
+    const tcn_exec_stats *xs = &xcopy;
     char line[256];
     int k = snprintf(line, sizeof(line),
                      "# HELP tcn_role 1 for the role this node has now\n# TYPE tcn_role gauge\n"

@@ -23,15 +23,14 @@
 #include "tls/ratls.h"
 #include "util/buf.h"
 
-/* Committed work not yet applied to the state: entries (copied out of the
- * ready) and snapshots to restore, in log order. The state is applied under
- * its write lock, which the executor's thread may hold for reading for a
- * while (it talks to the chain): the loop never waits for it, it queues. */
+/* Committed work for the executor's own copy of the state, in log order:
+ * entries (copied out of the ready) and snapshots to restore. The
+ * executor's thread applies them to its copy before each step, so it never
+ * shares the loop's state and the loop never waits for it. */
 typedef struct node_work {
     bool snapshot;   /* a snapshot to restore (data), else an entry */
     uint8_t type;    /* tcn_raft_entry_type */
-    uint64_t index;
-    uint64_t term;
+    uint64_t index;  /* Raft index (of the snapshot's last entry) */
     uint8_t *data;   /* owned; wiped on free (commands carry seeds) */
     size_t len;
 } node_work;
@@ -55,10 +54,14 @@ typedef struct node_peer {
     uint8_t group_id[TCN_RATLS_GROUP_ID_LEN];
     unsigned up;          /* live connections, either direction */
     bool left;            /* it said BYE SHUTDOWN: leaving for good (SIGTERM) */
+    bool in_join;         /* one of our join addresses (a bootstrap node when we bootstrap) */
+    bool corrupt;         /* it reported our log's hash chain disagrees with its own */
     uint64_t last_seen_ms; /* monotonic: when it was last connected */
 } node_peer;
 
 #define NODE_PEERS_MAX 32u
+/* A standby leader tries this many hand-overs per leadership, then serves. */
+#define NODE_STANDBY_TRIES_MAX 3u
 
 /* Executor proposals travel to the loop through this queue. */
 typedef struct node_prop {
@@ -89,14 +92,10 @@ struct tcn_node {
     uint64_t last_leader;    /* the last leader known (0: none yet) */
     bool group_set;          /* the mesh pins the group id */
 
-    /* The replicated state. Written only on the loop thread, under the
-     * write lock; the executor's thread reads it under the read lock. */
+    /* The replicated state, the loop's alone. */
     tcn_state *st;
-    pthread_rwlock_t st_lock;
-    node_work *work;
-    size_t work_n, work_cap;
     bool snapshot_wanted;
-    uint64_t applied_raft; /* last index handed to us by the core */
+    uint64_t applied_raft; /* the last Raft index applied (entries of any type) */
 
     node_waiter *waiters;
     size_t waiters_n, waiters_cap;
@@ -104,31 +103,49 @@ struct tcn_node {
     node_peer peers[NODE_PEERS_MAX];
     size_t n_peers;
     bool bootstrapped;
-    uint32_t voters_target; /* the most voters any configuration we saw had */
+    bool bootstrap_waiting; /* logged: another node creates the first configuration */
+    bool join_instead;      /* logged: a network exists, we join it */
+    uint32_t voters_target; /* the network's size (0: not known yet) */
     uint64_t lead_since_ms; /* monotonic: when this node became leader */
     uint64_t genesis_term;  /* term in which we proposed GENESIS (once per term) */
     uint64_t standby_next_ms; /* a standby leader's next hand-over attempt */
+    unsigned standby_failures; /* hand-overs tried in this leadership */
+    uint64_t boot_ms;         /* monotonic: when the node started */
 
-    /* The executor's thread. */
+    /* The executor's thread (node_exec.c). Under exec_mu: the queue of
+     * committed work for its copy of the state, the term it may act in and
+     * the index its copy must have reached first, its proposals for the
+     * loop, its stop flag, a copy of its counters. */
     pthread_t exec_thread;
     bool exec_started;
     pthread_mutex_t exec_mu;
     pthread_cond_t exec_cv;
-    bool exec_stop;          /* under exec_mu */
-    node_prop *props;        /* under exec_mu */
+    bool exec_stop;
+    bool exec_kicked;
+    node_work *xq;
+    size_t xq_n, xq_cap;
+    bool xq_resync;           /* the queue was dropped: a snapshot of the loop's state follows */
+    uint64_t exec_term;       /* 0: not acting */
+    uint64_t exec_min_index;
+    node_prop *props;
     size_t props_n, props_cap;
-    _Atomic uint64_t acting_term; /* leader with an entry of its term committed; 0 otherwise */
+    tcn_exec_stats exec_stats;
+    _Atomic bool xresync_wanted; /* the thread's copy failed: send it a snapshot */
+    /* Owned by the executor's thread. */
+    tcn_state *xst;
+    uint64_t x_applied_raft;
     tcn_exec *exec;
     tcn_chain_port *port;
-    _Atomic uint64_t exec_steps, exec_errors;
-    _Atomic uint64_t loop_alive_ms; /* monotonic: the loop's last tick (the executor's lease) */
-    _Atomic uint64_t sends_refused; /* sends the lease refused */
+    /* Shared atomics. */
+    _Atomic uint64_t acting_term;   /* for the lease: this node acts as leader in this term (0: not) */
+    _Atomic uint64_t loop_alive_ms; /* monotonic: the loop's last drain (the executor's lease) */
+    _Atomic uint64_t exec_steps, exec_errors, sends_refused;
 
-    struct event *ev_tick, *ev_props, *ev_apply_retry, *ev_sigterm, *ev_sigint, *ev_stop_deadline, *ev_linger;
+    struct event *ev_tick, *ev_props, *ev_sigterm, *ev_sigint, *ev_stop_deadline, *ev_linger;
     uint64_t linger_until_ms;
     bool stopping;
     int fatal;               /* a code that stopped the loop */
-    char fatal_msg[TCN_ERR_MSG_MAX];
+    char fatal_msg[TCN_ERR_MSG_MAX + 128];
 
     /* Counters for /metrics. */
     uint64_t attest_refusals;
@@ -149,6 +166,7 @@ void node_peer_up(tcn_node *n, const tcn_peer_info *info);
 void node_peer_down(tcn_node *n, uint64_t id, const char *why);
 node_peer *node_peer_find(tcn_node *n, uint64_t id);
 void node_members_tick(tcn_node *n);
+void node_members_boot_tick(tcn_node *n);
 void node_members_on_config(tcn_node *n, const tcn_raft_config *c);
 bool node_standby_handing_over(tcn_node *n);
 
@@ -156,6 +174,8 @@ bool node_standby_handing_over(tcn_node *n);
 int node_exec_start(tcn_node *n, tcn_error *err) TCN_MUST_CHECK;
 void node_exec_stop(tcn_node *n);
 void node_exec_kick(tcn_node *n);
+void node_exec_feed(tcn_node *n, bool snapshot, uint8_t type, uint64_t index, const uint8_t *data, size_t len);
+void node_exec_set_acting(tcn_node *n, uint64_t term, uint64_t applied_index);
 void node_exec_take_props(tcn_node *n);
 
 /* node_api.c */

@@ -32,55 +32,79 @@ static bool group_zero(const uint8_t *g)
     return true;
 }
 
-/* Bootstrap: once bootstrap_expect nodes (ourselves included) that belong
- * to no network see each other, the one with the smallest id creates the
- * first configuration with all of them as voters; the others wait for its
- * messages. Only one node creates it, so two different configurations can
- * never both exist. */
+/* Bootstrap (Consul's --bootstrap-expect N, made deterministic): the first
+ * configuration is this node and the N-1 nodes its join list names (the
+ * configuration check makes the list name exactly N-1 others), once all of
+ * them are connected, attested, and belong to no network. Every bootstrap
+ * node names the same set, so every one computes the same configuration;
+ * only the smallest id creates it, the others wait for its messages. A
+ * node that is not in a join list (a joiner) never counts, so a fourth node
+ * can never make two configurations. Re-evaluated at every peer change and
+ * tick until the node has a configuration. A node that sees a peer of an
+ * existing network joins that network instead. */
 static void maybe_bootstrap(tcn_node *n)
 {
-    if (n->bootstrapped || n->cfg.bootstrap_expect == 0 || tcn_raft_config_of(n->raft)->n != 0)
+    if (n->cfg.bootstrap_expect == 0 || tcn_raft_config_of(n->raft)->n != 0 || n->bootstrapped)
         return;
     uint64_t ids[TCN_RAFT_MEMBERS_MAX];
     size_t k = 0;
     ids[k++] = n->self_id;
-    for (size_t i = 0; i < n->n_peers && k < TCN_RAFT_MEMBERS_MAX; i++) {
+    for (size_t i = 0; i < n->n_peers; i++) {
         node_peer *p = &n->peers[i];
         if (p->up == 0)
             continue;
         if (p->group_present) {
-            /* A network exists already: we join it instead. */
-            n->bootstrapped = true;
-            tcn_log(TCN_LOG_INFO, "a network exists: joining it instead of bootstrapping", "peer", p->name, NULL);
+            if (!n->join_instead) {
+                n->join_instead = true;
+                tcn_log(TCN_LOG_INFO, "a network exists: joining it instead of bootstrapping", "peer", p->name, NULL);
+            }
             return;
         }
-        ids[k++] = p->id;
+        if (p->in_join && k < TCN_RAFT_MEMBERS_MAX)
+            ids[k++] = p->id;
     }
-    if (k < n->cfg.bootstrap_expect)
+    if (k != n->cfg.bootstrap_expect)
         return;
-    /* The bootstrap_expect smallest ids, deterministically. */
+    /* Alone (bootstrap_expect 1) but told of other nodes: give them an
+     * election timeout to show us a network we should join instead. */
+    if (k == 1 && n->cfg.join_count > 0 && node_mono_ms() < n->boot_ms + n->cfg.election_timeout_ms)
+        return;
+    uint64_t smallest = n->self_id;
     for (size_t i = 1; i < k; i++)
-        for (size_t j = i; j > 0 && ids[j] < ids[j - 1]; j--) {
-            uint64_t t = ids[j];
-            ids[j] = ids[j - 1];
-            ids[j - 1] = t;
+        if (ids[i] < smallest)
+            smallest = ids[i];
+    if (smallest != n->self_id) {
+        if (!n->bootstrap_waiting) {
+            n->bootstrap_waiting = true;
+            char a[17];
+            hex_id(a, smallest);
+            tcn_log(TCN_LOG_INFO, "bootstrap: all nodes seen; the smallest id creates the first configuration",
+                    "creator", a, NULL);
         }
-    k = n->cfg.bootstrap_expect;
-    bool ours = false;
-    for (size_t i = 0; i < k; i++)
-        ours |= ids[i] == n->self_id;
-    n->bootstrapped = true;
-    if (!ours || ids[0] != n->self_id) {
-        tcn_log(TCN_LOG_INFO, "bootstrap: waiting for the first configuration from the smallest id", NULL);
         return;
     }
     if (tcn_raft_bootstrap(n->raft, ids, k) != TCN_OK) {
         tcn_log(TCN_LOG_ERROR, "bootstrap refused by the raft core", NULL);
         return;
     }
+    n->bootstrapped = true;
     char nb[24];
     snprintf(nb, sizeof(nb), "%zu", k);
     tcn_log(TCN_LOG_INFO, "bootstrap: first configuration created", "voters", nb, NULL);
+}
+
+void node_members_boot_tick(tcn_node *n) { maybe_bootstrap(n); }
+
+static bool peer_in_join(const tcn_node *n, const tcn_peer_info *info)
+{
+    for (size_t i = 0; i < n->cfg.join_count; i++) {
+        char a[TCN_NODE_ADDR_CHARS_MAX + 1];
+        tcn_node_addr_format(&n->cfg.join[i], a, sizeof(a));
+        if ((info->peer_addr != NULL && strcmp(a, info->peer_addr) == 0) ||
+            (info->direction == TCN_PEER_OUTBOUND && info->remote != NULL && strcmp(a, info->remote) == 0))
+            return true;
+    }
+    return false;
 }
 
 void node_peer_up(tcn_node *n, const tcn_peer_info *info)
@@ -110,6 +134,7 @@ void node_peer_up(tcn_node *n, const tcn_peer_info *info)
         memcpy(p->group_id, info->group_id, TCN_RATLS_GROUP_ID_LEN);
     p->up++;
     p->left = false;
+    p->in_join = p->in_join || peer_in_join(n, info);
     p->last_seen_ms = node_mono_ms();
     maybe_bootstrap(n);
 }
@@ -133,9 +158,14 @@ void node_peer_down(tcn_node *n, uint64_t id, const char *why)
 
 void node_members_on_config(tcn_node *n, const tcn_raft_config *c)
 {
-    uint32_t voters = tcn_raft_config_voters(c);
-    if (voters > n->voters_target)
-        n->voters_target = voters;
+    /* The network's size: what we bootstrapped with, or, for a node that
+     * joined, the voters of the first configuration it saw itself in. */
+    if (n->voters_target == 0) {
+        if (n->cfg.bootstrap_expect > 0 && !n->join_instead)
+            n->voters_target = n->cfg.bootstrap_expect;
+        else if (tcn_raft_config_find(c, n->self_id) != NULL)
+            n->voters_target = tcn_raft_config_voters(c) > 0 ? tcn_raft_config_voters(c) : 1;
+    }
 }
 
 static bool peer_dead(tcn_node *n, uint64_t id, uint64_t now)
@@ -186,40 +216,45 @@ static void propose_genesis(tcn_node *n)
 /* A standby that leads hands leadership to a healthy voter that holds the
  * whole log (at most once per election timeout); it leads only while no
  * such voter exists. */
-bool node_standby_handing_over(tcn_node *n)
+/* A healthy voter holding our whole log, or 0. */
+static uint64_t standby_target(tcn_node *n)
 {
-    if (!n->cfg.standby || n->role != TCN_RAFT_LEADER)
-        return false;
-    const tcn_raft_config *c = tcn_raft_config_of(n->raft);
-    for (uint32_t i = 0; i < c->n; i++) {
-        uint64_t id = c->members[i].id;
-        node_peer *p = node_peer_find(n, id);
-        if (id != n->self_id && tcn_raft_config_is_voter(c, id) && p != NULL && p->up > 0)
-            return true;
-    }
-    return false;
-}
-
-static void standby_tick(tcn_node *n, uint64_t now)
-{
-    if (!node_standby_handing_over(n) || now < n->standby_next_ms)
-        return;
-    n->standby_next_ms = now + n->cfg.election_timeout_ms;
+    if (!n->cfg.standby || n->role != TCN_RAFT_LEADER || n->standby_failures >= NODE_STANDBY_TRIES_MAX)
+        return 0;
     const tcn_raft_config *c = tcn_raft_config_of(n->raft);
     uint64_t last = tcn_raft_last_index(n->raft);
     for (uint32_t i = 0; i < c->n; i++) {
         uint64_t id = c->members[i].id;
         node_peer *p = node_peer_find(n, id);
         tcn_raft_progress_info pi;
-        if (id == n->self_id || !tcn_raft_config_is_voter(c, id) || p == NULL || p->up == 0 ||
-            !tcn_raft_progress_of(n->raft, id, &pi) || pi.match < last)
-            continue;
-        if (tcn_raft_transfer_leadership(n->raft, id) == TCN_OK) {
-            char a[17];
-            hex_id(a, id);
-            tcn_log(TCN_LOG_INFO, "standby: handing leadership over", "to", a, "name", p->name, NULL);
-            return;
-        }
+        if (id != n->self_id && tcn_raft_config_is_voter(c, id) && p != NULL && p->up > 0 &&
+            tcn_raft_progress_of(n->raft, id, &pi) && pi.match >= last)
+            return id;
+    }
+    return 0;
+}
+
+bool node_standby_handing_over(tcn_node *n)
+{
+    return standby_target(n) != 0;
+}
+
+static void standby_tick(tcn_node *n, uint64_t now)
+{
+    if (!n->cfg.standby || n->role != TCN_RAFT_LEADER || now < n->standby_next_ms)
+        return;
+    uint64_t to = standby_target(n);
+    if (to == 0)
+        return;
+    n->standby_next_ms = now + n->cfg.election_timeout_ms;
+    /* Counted as failed until we stop leading; after a few the standby
+     * serves writes itself rather than refuse them for ever. */
+    n->standby_failures++;
+    if (tcn_raft_transfer_leadership(n->raft, to) == TCN_OK) {
+        char a[17];
+        hex_id(a, to);
+        node_peer *p = node_peer_find(n, to);
+        tcn_log(TCN_LOG_INFO, "standby: handing leadership over", "to", a, "name", p ? p->name : "", NULL);
     }
 }
 
@@ -261,37 +296,75 @@ void node_members_tick(tcn_node *n)
         }
         return;
     }
-    /* Learners: promote while voters are missing; replace a voter dead for
-     * replace_after_ms; remove a learner dead that long. */
-    uint32_t voters = tcn_raft_config_voters(c);
+    /* Learners that refuse our log (their hash chain disagrees: a node that
+     * made a configuration of its own) are removed: they can never catch up. */
     for (uint32_t i = 0; i < c->n; i++) {
         uint64_t id = c->members[i].id;
-        if (id == n->self_id || tcn_raft_config_is_voter(c, id))
+        node_peer *p = node_peer_find(n, id);
+        if (id == n->self_id || tcn_raft_config_is_voter(c, id) || p == NULL || !p->corrupt)
             continue;
-        if (peer_dead(n, id, now)) {
-            if (tcn_raft_remove(n->raft, id) == TCN_OK) {
-                hex_id(a, id);
-                tcn_log(TCN_LOG_INFO, "membership: dead learner removed", "node", a, NULL);
-            }
-            return;
+        if (tcn_raft_remove(n->raft, id) == TCN_OK) {
+            hex_id(a, id);
+            tcn_log(TCN_LOG_WARN, "membership: a learner whose log disagrees with ours removed", "node", a, NULL);
         }
-        if (voters < n->voters_target) {
-            if (tcn_raft_promote(n->raft, id) == TCN_OK) {
-                hex_id(a, id);
-                tcn_log(TCN_LOG_INFO, "membership: learner promoted", "node", a, NULL);
-            }
-            return;
+        return;
+    }
+    /* The voters: the target is the network's size (bootstrap_expect, or
+     * the voters of the first configuration this node saw itself in), never
+     * the most ever seen (a replacement briefly has one voter more). */
+    uint32_t voters = tcn_raft_config_voters(c);
+    uint64_t dead_voter = 0, dead_learner = 0, best = 0, best_match = 0;
+    for (uint32_t i = 0; i < c->n; i++) {
+        uint64_t id = c->members[i].id;
+        if (id == n->self_id)
+            continue;
+        bool dead = peer_dead(n, id, now);
+        if (tcn_raft_config_is_voter(c, id)) {
+            if (dead && dead_voter == 0)
+                dead_voter = id;
+            continue;
         }
-        for (uint32_t j = 0; j < c->n; j++) {
-            uint64_t old = c->members[j].id;
-            if (old == n->self_id || !tcn_raft_config_is_voter(c, old) || !peer_dead(n, old, now))
-                continue;
-            if (tcn_raft_replace(n->raft, old, id) == TCN_OK) {
-                hex_id(a, old);
-                hex_id(b, id);
-                tcn_log(TCN_LOG_INFO, "membership: dead voter replaced", "dead", a, "by", b, NULL);
-            }
-            return;
+        if (dead) {
+            if (dead_learner == 0)
+                dead_learner = id;
+            continue;
         }
+        tcn_raft_progress_info pi;
+        node_peer *p = node_peer_find(n, id);
+        if (p != NULL && p->up > 0 && tcn_raft_progress_of(n->raft, id, &pi) && (best == 0 || pi.match > best_match)) {
+            best = id;
+            best_match = pi.match;
+        }
+    }
+    if (dead_learner != 0) {
+        if (tcn_raft_remove(n->raft, dead_learner) == TCN_OK) {
+            hex_id(a, dead_learner);
+            tcn_log(TCN_LOG_INFO, "membership: dead learner removed", "node", a, NULL);
+        }
+        return;
+    }
+    if (dead_voter != 0 && voters > n->voters_target) {
+        /* More voters than the network's size (an interrupted replacement):
+         * the dead one goes, no learner needed. */
+        if (tcn_raft_remove(n->raft, dead_voter) == TCN_OK) {
+            hex_id(a, dead_voter);
+            tcn_log(TCN_LOG_INFO, "membership: dead voter removed (more voters than the network's size)", "node", a,
+                    NULL);
+        }
+        return;
+    }
+    if (best == 0)
+        return;
+    if (voters < n->voters_target) {
+        if (tcn_raft_promote(n->raft, best) == TCN_OK) {
+            hex_id(a, best);
+            tcn_log(TCN_LOG_INFO, "membership: learner promoted", "node", a, NULL);
+        }
+        return;
+    }
+    if (dead_voter != 0 && tcn_raft_replace(n->raft, dead_voter, best) == TCN_OK) {
+        hex_id(a, dead_voter);
+        hex_id(b, best);
+        tcn_log(TCN_LOG_INFO, "membership: dead voter replaced", "dead", a, "by", b, NULL);
     }
 }

@@ -135,12 +135,13 @@ static void test_file_then_flags(void **state)
 
     /* Flags override the file, wherever --config stands; the rest stays. */
     assert_int_equal(from_args(&c, &err, "--name", "beta", "--heartbeat-ms", "80", "--config", path, "--join",
-                               "[fd00::2]:9400", "--log-level", "warn", "--evidence-max-age-ms", "60000", NULL),
+                               "[fd00::2]:9400,[fd00::3]:9400", "--log-level", "warn", "--evidence-max-age-ms", "60000", NULL),
                      TCN_OK);
     assert_string_equal(c.name, "beta");
     assert_int_equal(c.heartbeat_ms, 80);
-    assert_int_equal(c.join_count, 1);
+    assert_int_equal(c.join_count, 2);
     expect_addr(&c.join[0], "[fd00::2]:9400");
+    expect_addr(&c.join[1], "[fd00::3]:9400");
     assert_int_equal(c.log_level, TCN_LOG_WARN);
     assert_int_equal(c.evidence_max_age_ms, 60000);
     assert_int_equal(c.election_timeout_ms, 400);
@@ -328,6 +329,9 @@ static void test_cross_field_refusals(void **state)
                    "to join, or set bootstrap_expect to start a new network");
     finish_refused("{\"tee\":\"nitro\",\"bootstrap_expect\":3}",
                    "config: join: empty, but bootstrap_expect 3 needs the addresses of the other nodes");
+    finish_refused("{\"tee\":\"nitro\",\"bootstrap_expect\":3,\"join\":[\"1.1.1.1:1\",\"1.1.1.2:1\",\"1.1.1.3:1\"]}",
+                   "config: join: bootstrap_expect 3 needs exactly the other 2 bootstrap nodes' peer addresses in join "
+                   "(it names 3): the first configuration is those nodes");
     finish_refused("{\"tee\":\"nitro\",\"bootstrap_expect\":1,\"standby\":true}",
                    "config: standby: a standby hands leadership to other voters, and bootstrap_expect 1 has none");
     finish_refused("{\"tee\":\"nitro\",\"bootstrap_expect\":1,\"listen_api\":\"127.0.0.1:7400\"}",
@@ -654,7 +658,7 @@ static void test_print_round_trip(void **state)
     round_trip("{\"tee\":\"nitro\",\"join\":[\"Peer.Example:1\",\"[0::1]:2\"],\"name\":\"n\",\"standby\":true,"
                "\"data_dir\":\"/d\",\"log_level\":\"off\",\"evidence_max_age_ms\":200000,\"reattest_interval_ms\":"
                "100000,\"chain_rpc\":\"https://[::1]:8899/rpc?k=v%20w\"}");
-    round_trip("{\"tee\":\"sim\",\"sim_platform_key\":\"k.json\",\"bootstrap_expect\":3,\"join\":[\"a:1\"],"
+    round_trip("{\"tee\":\"sim\",\"sim_platform_key\":\"k.json\",\"bootstrap_expect\":3,\"join\":[\"a:1\",\"b:1\"],"
                "\"policy\":{\"tee\":[\"sim\",\"sgx\",\"tdx\"],\"measurements\":[\"self\",\"" 
                "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\"],\"min_svn\":7,"
                "\"tcb_status\":[\"UpToDate\"],\"max_evidence_age_s\":60,\"allow_debug\":true,"
