@@ -290,6 +290,8 @@ typedef enum {
     F_LOG_LEVEL,
     F_DATA_DIR,
     F_OPERATOR_KEY,
+    F_ADVERTISE_PEER,
+    F_ADVERTISE_API,
     F_REATTEST_INTERVAL_MS,
     F_EVIDENCE_MAX_AGE_MS,
 } field_id;
@@ -326,6 +328,8 @@ static const struct field fields[] = {
     {"log_level", "--log-level", F_LOG_LEVEL, K_STRING, 0, 0},
     {"data_dir", "--data-dir", F_DATA_DIR, K_STRING, 0, 0},
     {"operator_key", "--operator-key", F_OPERATOR_KEY, K_STRING, 0, 0},
+    {"advertise_peer", "--advertise-peer", F_ADVERTISE_PEER, K_STRING, 0, 0},
+    {"advertise_api", "--advertise-api", F_ADVERTISE_API, K_STRING, 0, 0},
     {"reattest_interval_ms", "--reattest-interval-ms", F_REATTEST_INTERVAL_MS, K_UINT,
      TCN_NODE_REATTEST_INTERVAL_MS_MIN, TCN_NODE_REATTEST_INTERVAL_MS_MAX},
     {"evidence_max_age_ms", "--evidence-max-age-ms", F_EVIDENCE_MAX_AGE_MS, K_UINT,
@@ -496,6 +500,14 @@ static int set_field(tcn_node_config *c, const struct field *f, const json_t *v,
         return get_addr(v, label, false, &c->listen_peer, err);
     case F_LISTEN_API:
         return get_addr(v, label, false, &c->listen_api, err);
+    case F_ADVERTISE_PEER:
+        TCN_GUARD(get_addr(v, label, false, &c->advertise_peer, err));
+        c->advertise_peer_set = true;
+        return TCN_OK;
+    case F_ADVERTISE_API:
+        TCN_GUARD(get_addr(v, label, false, &c->advertise_api, err));
+        c->advertise_api_set = true;
+        return TCN_OK;
     case F_JOIN:
         return get_join(c, v, label, err);
     case F_BOOTSTRAP_EXPECT: {
@@ -726,6 +738,30 @@ static int policy_adopt(const tcn_node_config *c, tcn_policy *p, tcn_error *err)
     return TCN_OK;
 }
 
+static bool addr_unspecified(const tcn_node_addr *a)
+{
+    return (a->kind == TCN_NODE_HOST_IPV4 && strcmp(a->host, "0.0.0.0") == 0) ||
+           (a->kind == TCN_NODE_HOST_IPV6 && strcmp(a->host, "::") == 0);
+}
+
+static int check_advertise(const tcn_node_addr *listen, bool set, tcn_node_addr *adv, const char *adv_name,
+                           const char *listen_name, tcn_error *err)
+{
+    char text[TCN_NODE_ADDR_CHARS_MAX + 1];
+    if (set) {
+        tcn_node_addr_format(adv, text, sizeof(text));
+        TCN_ENSURE(!addr_unspecified(adv), err, TCN_ERR_CONFIG,
+                   "config: %s: %s is not an address anyone can reach", adv_name, text);
+        return TCN_OK;
+    }
+    tcn_node_addr_format(listen, text, sizeof(text));
+    TCN_ENSURE(!addr_unspecified(listen), err, TCN_ERR_CONFIG,
+               "config: %s: %s %s listens on every address: set %s to the address others reach it at", adv_name,
+               listen_name, text, adv_name);
+    *adv = *listen;
+    return TCN_OK;
+}
+
 int tcn_node_config_finish(tcn_node_config *c, tcn_error *err)
 {
     TCN_ENSURE(c->tee != TCN_NODE_TEE_UNSET, err, TCN_ERR_CONFIG,
@@ -763,7 +799,8 @@ int tcn_node_config_finish(tcn_node_config *c, tcn_error *err)
          * names exactly the other bootstrap nodes (docs/NODE.md §4). */
         size_t others = 0;
         for (size_t i = 0; i < c->join_count; i++)
-            others += !tcn_node_addr_equal(&c->join[i], &c->listen_peer);
+            others += !tcn_node_addr_equal(&c->join[i], &c->listen_peer) &&
+                      !(c->advertise_peer_set && tcn_node_addr_equal(&c->join[i], &c->advertise_peer));
         TCN_ENSURE(others == c->bootstrap_expect - 1, err, TCN_ERR_CONFIG,
                    "config: join: bootstrap_expect %u needs exactly the other %u bootstrap nodes' peer addresses "
                    "in join (it names %zu): the first configuration is those nodes",
@@ -776,6 +813,12 @@ int tcn_node_config_finish(tcn_node_config *c, tcn_error *err)
         tcn_node_addr_format(&c->listen_api, text, sizeof(text));
         return tcn_err_set(err, TCN_ERR_CONFIG, "config: listen_api: %s is also listen_peer", text);
     }
+    /* What peers dial and clients are redirected to: an address they can
+     * reach, never 0.0.0.0 or ::. */
+    TCN_GUARD(check_advertise(&c->listen_peer, c->advertise_peer_set, &c->advertise_peer, "advertise_peer",
+                              "listen_peer", err));
+    TCN_GUARD(check_advertise(&c->listen_api, c->advertise_api_set, &c->advertise_api, "advertise_api",
+                              "listen_api", err));
     if (!c->name_set)
         snprintf(c->name, sizeof(c->name), "tcnd-%u", (unsigned)c->listen_peer.port);
     switch (c->policy_source) {
@@ -958,6 +1001,10 @@ json_t *tcn_node_config_to_json(const tcn_node_config *c)
     put(o, "name", json_string(c->name), &ok);
     put(o, "listen_peer", addr_json(&c->listen_peer), &ok);
     put(o, "listen_api", addr_json(&c->listen_api), &ok);
+    if (c->advertise_peer_set)
+        put(o, "advertise_peer", addr_json(&c->advertise_peer), &ok);
+    if (c->advertise_api_set)
+        put(o, "advertise_api", addr_json(&c->advertise_api), &ok);
     put(o, "join", join, &ok);
     for (size_t i = 0; ok && i < c->join_count; i++)
         put(join, NULL, addr_json(&c->join[i]), &ok);

@@ -67,6 +67,11 @@ typedef struct tcn_node_config {
     char name[TCN_NODE_NAME_CHARS_MAX + 1];
     tcn_node_addr listen_peer; /* IP literal: what the node binds */
     tcn_node_addr listen_api;  /* IP literal */
+    /* What peers dial (HELLO) and clients are redirected to: IP literals;
+     * default the listen addresses, which then may not be 0.0.0.0 or ::. */
+    bool advertise_peer_set, advertise_api_set;
+    tcn_node_addr advertise_peer;
+    tcn_node_addr advertise_api;
     size_t join_count;
     tcn_node_addr join[TCN_NODE_JOIN_MAX]; /* IP literals or host names */
     unsigned bootstrap_expect;             /* 0: join an existing network */

@@ -504,7 +504,8 @@ static int make_mesh(tcn_node *n, tcn_error *err)
     TCN_GUARD(tcn_peer_mesh_new(n->base, &o, n->id, &n->pol, &cb, &n->mesh, err));
     TCN_GUARD(tcn_peer_mesh_listen(n->mesh, &n->cfg.listen_peer, err));
     for (size_t i = 0; i < n->cfg.join_count; i++)
-        if (!tcn_node_addr_equal(&n->cfg.join[i], &n->cfg.listen_peer))
+        if (!tcn_node_addr_equal(&n->cfg.join[i], &n->cfg.listen_peer) &&
+            !tcn_node_addr_equal(&n->cfg.join[i], &n->cfg.advertise_peer))
             TCN_GUARD(tcn_peer_mesh_dial(n->mesh, &n->cfg.join[i], err));
     return TCN_OK;
 }
@@ -540,8 +541,8 @@ int tcn_node_new(const tcn_node_config *cfg, tcn_provider *prov, tcn_node **out,
     pthread_cond_init(&n->exec_cv, &ca);
     pthread_condattr_destroy(&ca);
     memset(&n->sendbuf, 0, sizeof(n->sendbuf));
-    tcn_node_addr_format(&cfg->listen_api, n->self_api, sizeof(n->self_api));
-    tcn_node_addr_format(&cfg->listen_peer, n->self_peer, sizeof(n->self_peer));
+    tcn_node_addr_format(&cfg->advertise_api, n->self_api, sizeof(n->self_api));
+    tcn_node_addr_format(&cfg->advertise_peer, n->self_peer, sizeof(n->self_peer));
     int rc = TCN_OK;
     n->base = event_base_new();
     if (n->base == NULL) {

@@ -35,6 +35,7 @@ static const char usage_text[] =
     "  --chain-rpc URL         --tee sim|gramine|nitro    --sim-platform-key FILE\n"
     "  --policy FILE           --log-level LEVEL          --data-dir DIR\n"
     "  --operator-key PUBKEY   (base58: the first operator, made so at genesis)\n"
+    "  --advertise-peer IP:PORT --advertise-api IP:PORT (what others reach; default the listen addresses)\n"
     "  --reattest-interval-ms N                           --evidence-max-age-ms N\n"
     "exit: 0 success, 1 failed, 2 usage or configuration error\n";
 

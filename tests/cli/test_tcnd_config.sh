@@ -50,7 +50,7 @@ expect_field bootstrap_expect 0 "default bootstrap_expect"
 
 # A file, and flags over it.
 cat >"$tmp/a.json" <<'EOF'
-{"name": "alpha", "listen_peer": "0.0.0.0:9400", "listen_api": "[::1]:9500",
+{"name": "alpha", "listen_peer": "0.0.0.0:9400", "listen_api": "[::1]:9500", "advertise_peer": "10.0.0.1:9400",
  "join": ["10.0.0.2:9400", "Node-C.internal:9400"], "bootstrap_expect": 3, "standby": true,
  "heartbeat_ms": 50, "election_timeout_ms": 400, "tee": "nitro", "log_level": "debug",
  "data_dir": "/var/lib/tcnd", "reattest_interval_ms": 30000,

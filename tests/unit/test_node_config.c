@@ -106,6 +106,7 @@ static void test_file_then_flags(void **state)
     char path[256];
     write_file("a.json",
                "{\"name\":\"alpha\",\"listen_peer\":\"0.0.0.0:9400\",\"listen_api\":\"[::]:9500\","
+               "\"advertise_peer\":\"10.0.0.1:9400\",\"advertise_api\":\"[fd00::1]:9500\","
                "\"join\":[\"10.0.0.2:9400\",\"node-c.internal:9400\"],\"bootstrap_expect\":3,"
                "\"standby\":true,\"heartbeat_ms\":50,\"election_timeout_ms\":400,\"replace_after_ms\":0,"
                "\"chain_rpc\":\"https://rpc.example:443/v1?x=1\",\"tee\":\"nitro\",\"log_level\":\"debug\","
@@ -116,6 +117,8 @@ static void test_file_then_flags(void **state)
     assert_int_equal(from_args(&c, &err, "--config", path, NULL), TCN_OK);
     assert_string_equal(c.name, "alpha");
     expect_addr(&c.listen_peer, "0.0.0.0:9400");
+    expect_addr(&c.advertise_peer, "10.0.0.1:9400");
+    expect_addr(&c.advertise_api, "[fd00::1]:9500");
     expect_addr(&c.listen_api, "[::]:9500");
     assert_int_equal(c.join_count, 2);
     expect_addr(&c.join[0], "10.0.0.2:9400");
@@ -329,6 +332,14 @@ static void test_cross_field_refusals(void **state)
                    "to join, or set bootstrap_expect to start a new network");
     finish_refused("{\"tee\":\"nitro\",\"bootstrap_expect\":3}",
                    "config: join: empty, but bootstrap_expect 3 needs the addresses of the other nodes");
+    finish_refused("{\"tee\":\"nitro\",\"bootstrap_expect\":1,\"listen_peer\":\"0.0.0.0:7400\"}",
+                   "config: advertise_peer: listen_peer 0.0.0.0:7400 listens on every address: set advertise_peer "
+                   "to the address others reach it at");
+    finish_refused("{\"tee\":\"nitro\",\"bootstrap_expect\":1,\"listen_api\":\"[::]:7500\"}",
+                   "config: advertise_api: listen_api [::]:7500 listens on every address: set advertise_api to the "
+                   "address others reach it at");
+    finish_refused("{\"tee\":\"nitro\",\"bootstrap_expect\":1,\"advertise_api\":\"0.0.0.0:7500\"}",
+                   "config: advertise_api: 0.0.0.0:7500 is not an address anyone can reach");
     finish_refused("{\"tee\":\"nitro\",\"bootstrap_expect\":3,\"join\":[\"1.1.1.1:1\",\"1.1.1.2:1\",\"1.1.1.3:1\"]}",
                    "config: join: bootstrap_expect 3 needs exactly the other 2 bootstrap nodes' peer addresses in join "
                    "(it names 3): the first configuration is those nodes");
