@@ -39,17 +39,24 @@ static const char usage_text[] =
     "  --reattest-interval-ms N                           --evidence-max-age-ms N\n"
     "exit: 0 success, 1 failed, 2 usage or configuration error\n";
 
+/* The merged, checked configuration, or what is wrong on stderr (false). */
+static bool load_config(int argc, char **argv, tcn_node_config *cfg)
+{
+    tcn_error err;
+    tcn_err_clear(&err);
+    if (tcn_node_config_from_args(argc, argv, cfg, &err) == TCN_OK)
+        return true;
+    fprintf(stderr, "tcnd: %s\n", err.msg);
+    if (err.code == TCN_ERR_USAGE)
+        fputs(usage_text, stderr);
+    return false;
+}
+
 static int check_config(int argc, char **argv)
 {
     tcn_node_config cfg;
-    tcn_error err;
-    tcn_err_clear(&err);
-    if (tcn_node_config_from_args(argc, argv, &cfg, &err) != TCN_OK) {
-        fprintf(stderr, "tcnd: %s\n", err.msg);
-        if (err.code == TCN_ERR_USAGE)
-            fputs(usage_text, stderr);
+    if (!load_config(argc, argv, &cfg))
         return TCND_EXIT_USAGE;
-    }
     json_t *o = tcn_node_config_to_json(&cfg);
     char *text = o ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
     json_decref(o);
@@ -65,14 +72,10 @@ static int check_config(int argc, char **argv)
 static int run_node(int argc, char **argv)
 {
     tcn_node_config cfg;
+    if (!load_config(argc, argv, &cfg))
+        return TCND_EXIT_USAGE;
     tcn_error err;
     tcn_err_clear(&err);
-    if (tcn_node_config_from_args(argc, argv, &cfg, &err) != TCN_OK) {
-        fprintf(stderr, "tcnd: %s\n", err.msg);
-        if (err.code == TCN_ERR_USAGE)
-            fputs(usage_text, stderr);
-        return TCND_EXIT_USAGE;
-    }
     tcn_log_set_level(cfg.log_level);
     /* No core dumps and no ptrace by the host's user: the process holds the
      * coordinator key and delegated shares (secrets are also in sodium's
