@@ -388,7 +388,16 @@ static void on_peer_up(void *ctx, const tcn_peer_info *info)
 static void on_peer_down(void *ctx, uint64_t id, tcn_peer_direction direction, const char *why)
 {
     (void)direction;
-    node_peer_down(ctx, id, why);
+    tcn_node *n = ctx;
+    node_peer_down(n, id, why);
+    /* Every connection to our leader is gone (its process died and the
+     * kernel closed its sockets, or it left): campaign now rather than an
+     * election timeout from now. A mere flap costs one refused pre-vote. */
+    node_peer *p = node_peer_find(n, id);
+    if (p != NULL && p->up == 0 && id == n->leader && n->role != TCN_RAFT_LEADER && !n->stopping) {
+        tcn_raft_leader_unreachable(n->raft, id);
+        node_drain(n);
+    }
 }
 
 static void on_refused(void *ctx, const char *remote, const char *check, const char *why)

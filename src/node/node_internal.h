@@ -60,6 +60,8 @@ typedef struct node_peer {
 } node_peer;
 
 #define NODE_PEERS_MAX 32u
+/* A learner within this many entries of the leader's log may be promoted. */
+#define NODE_PROMOTE_LAG_MAX 64u
 /* A standby leader tries this many hand-overs per leadership, then serves. */
 #define NODE_STANDBY_TRIES_MAX 3u
 

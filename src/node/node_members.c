@@ -329,9 +329,16 @@ void node_members_tick(tcn_node *n)
                 dead_learner = id;
             continue;
         }
+        /* Only a learner that has caught up for real: it answered, it is
+         * being replicated to, and it holds nearly our whole log (the
+         * core's own check counts entries, which a brand-new learner of a
+         * short log passes before it has received anything). */
         tcn_raft_progress_info pi;
         node_peer *p = node_peer_find(n, id);
-        if (p != NULL && p->up > 0 && tcn_raft_progress_of(n->raft, id, &pi) && (best == 0 || pi.match > best_match)) {
+        uint64_t last = tcn_raft_last_index(n->raft);
+        if (p != NULL && p->up > 0 && tcn_raft_progress_of(n->raft, id, &pi) && pi.match > 0 &&
+            pi.state == TCN_RAFT_PROGRESS_REPLICATE && pi.match + NODE_PROMOTE_LAG_MAX >= last &&
+            (best == 0 || pi.match > best_match)) {
             best = id;
             best_match = pi.match;
         }

@@ -260,6 +260,22 @@ void tcn_raft_recv_vote_result(tcn_raft *r, const tcn_raft_msg *m)
     }
 }
 
+void tcn_raft_leader_unreachable(tcn_raft *r, uint64_t leader)
+{
+    TCN_ASSERT(!r->in_ready);
+    if (leader == 0 || r->role != TCN_RAFT_FOLLOWER || r->leader != leader)
+        return;
+    r->leader = 0;
+    r->dirty = true; /* the ready reports the leader as unknown */
+    /* Every follower hears the same hint at once: spread their campaigns
+     * over half the minimum election timeout, so that one wins before the
+     * next starts (a split vote would cost a whole election timeout). */
+    uint64_t spread = r->o.election_timeout_ms_min / 2 > 0 ? r->o.election_timeout_ms_min / 2 : 1;
+    uint64_t at = r->now + tcn_raft_random(r) % spread;
+    if (at < r->election_deadline)
+        r->election_deadline = at;
+}
+
 void tcn_raft_tick_election(tcn_raft *r)
 {
     if (r->now < r->election_deadline)

@@ -338,6 +338,18 @@ int tcn_raft_bootstrap(tcn_raft *r, const uint64_t *voters, size_t n) TCN_MUST_C
 int tcn_raft_step(tcn_raft *r, const tcn_raft_msg *m) TCN_MUST_CHECK;
 /* The time: now_ms never goes back. */
 void tcn_raft_tick(tcn_raft *r, uint64_t now_ms);
+/* A hint from the transport: every connection to `leader` was lost (its
+ * process died: the kernel closed its sockets). A follower whose leader it
+ * is forgets it — so its leader lease no longer holds and it grants
+ * pre-votes — and campaigns (pre-vote first) within a random
+ * [0, election_timeout_ms_min / 2) instead of waiting out the election
+ * timeout (the spread keeps the followers, who all hear the same hint,
+ * from splitting the vote). Timing is
+ * never part of Raft's safety; a wrong hint (a connection that merely
+ * flapped) costs one pre-vote round, which the voters still hearing from
+ * the leader refuse. Nothing happens on a node that does not follow
+ * `leader`. */
+void tcn_raft_leader_unreachable(tcn_raft *r, uint64_t leader);
 /* Appends a command (copied). TCN_ERR_NOT_LEADER, TCN_ERR_BUSY (leadership
  * transfer in progress or too many uncommitted bytes), TCN_ERR_TOO_LARGE. */
 int tcn_raft_propose(tcn_raft *r, const void *data, size_t len, uint64_t *index) TCN_MUST_CHECK;

@@ -313,6 +313,72 @@ static void test_options_validated(void **state)
     tcn_raft_destroy(r);
 }
 
+/* The transport's hint: the leader's connections all closed (its process
+ * died). Both followers hear it, forget the leader and elect a new one
+ * within about a heartbeat, not an election timeout later. */
+static void test_leader_unreachable_fast_failover(void **state)
+{
+    (void)state;
+    harness h;
+    h_init(&h, 21);
+    h.opts.heartbeat_ms = 50;
+    h.opts.election_timeout_ms_min = 1000;
+    h.opts.election_timeout_ms_max = 2000;
+    h_start(&h, 3);
+    int l = h_wait_leader(&h, 10000);
+    h_run(&h, 200);
+    uint64_t old = h.nodes[l].id;
+    h.nodes[l].up = false; /* kill -9 */
+    h_isolate(&h, l);
+    for (int i = 0; i < h.n; i++)
+        if (i != l) {
+            tcn_raft_leader_unreachable(h.nodes[i].r, old);
+            assert_int_equal(tcn_raft_leader(h.nodes[i].r), 0);
+        }
+    uint64_t waited = 0;
+    int l2 = -1;
+    while (l2 < 0 && waited < 3000) {
+        h_run(&h, H_TICK_MS);
+        waited += H_TICK_MS;
+        l2 = h_leader(&h);
+    }
+    assert_true(l2 >= 0 && l2 != l);
+    /* Within the hint's spread (half the minimum election timeout) plus
+     * the rounds, well below the 1000 ms minimum election timeout. */
+    assert_true(waited <= 1000 / 2 + 3 * H_TICK_MS);
+    h_check_logs(&h);
+    h_free(&h);
+}
+
+/* A wrong hint (one follower's connection flapped, the leader is fine):
+ * that follower's pre-vote is refused by the other, who still hears from
+ * the leader; nobody's term moves and the leader keeps leading. A hint
+ * about another node than the leader changes nothing. */
+static void test_leader_unreachable_wrong_hint(void **state)
+{
+    (void)state;
+    harness h;
+    h_init(&h, 22);
+    h.opts.heartbeat_ms = 50;
+    h.opts.election_timeout_ms_min = 1000;
+    h.opts.election_timeout_ms_max = 2000;
+    h_start(&h, 3);
+    int l = h_wait_leader(&h, 10000);
+    h_run(&h, 200);
+    uint64_t term0 = tcn_raft_term(h.nodes[l].r);
+    int f = (l + 1) % 3, g = (l + 2) % 3;
+    tcn_raft_leader_unreachable(h.nodes[g].r, h.nodes[f].id); /* not its leader: nothing */
+    assert_int_equal(tcn_raft_leader(h.nodes[g].r), h.nodes[l].id);
+    tcn_raft_leader_unreachable(h.nodes[f].r, h.nodes[l].id);
+    h_run(&h, 500);
+    assert_int_equal(h_leader(&h), l);
+    for (int i = 0; i < h.n; i++)
+        assert_int_equal(tcn_raft_term(h.nodes[i].r), term0);
+    assert_int_equal(tcn_raft_leader(h.nodes[f].r), h.nodes[l].id); /* it follows again */
+    h_check_logs(&h);
+    h_free(&h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -321,6 +387,8 @@ int main(void)
         cmocka_unit_test(test_reelection_after_leader_isolated),
         cmocka_unit_test(test_prevote_prevents_disruption),
         cmocka_unit_test(test_check_quorum_step_down),
+        cmocka_unit_test(test_leader_unreachable_fast_failover),
+        cmocka_unit_test(test_leader_unreachable_wrong_hint),
         cmocka_unit_test(test_vote_rules),
         cmocka_unit_test(test_only_voters_count),
         cmocka_unit_test(test_deterministic),
