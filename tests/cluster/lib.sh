@@ -101,17 +101,30 @@ finish() { # the verdict: exit 0 only when something passed and nothing failed
   exit 0
 }
 
-# wait_for SECONDS WHAT CMD...: runs CMD every 0.2 s until it succeeds; on
-# timeout the test fails, saying WHAT, with the node logs' tails.
-wait_for() {
-  local secs=$1 what=$2; shift 2
+# try_for SECONDS CMD...: runs CMD every 0.2 s until it succeeds (0), or 1 after SECONDS.
+try_for() {
+  local secs=$1; shift
   local end=$(( $(date +%s%N) + secs * 1000000000 ))
   while :; do
     "$@" >/dev/null 2>&1 && return 0
-    [ "$(date +%s%N)" -ge "$end" ] && break
+    [ "$(date +%s%N)" -ge "$end" ] && return 1
     sleep 0.2
   done
-  die "timed out after ${secs} s waiting for: $what"
+}
+# wait_for SECONDS WHAT CMD...: try_for, and on timeout the test fails (exit
+# 1), saying WHAT, with the node logs' tails.
+wait_for() {
+  local secs=$1 what=$2; shift 2
+  try_for "$secs" "$@" || die "timed out after ${secs} s waiting for: $what"
+}
+# expect_within SECONDS WHAT CMD...: try_for, counted as a pass or a failure
+# (the test goes on); a failure prints the members as the first node sees them.
+expect_within() {
+  local secs=$1 what=$2; shift 2
+  if try_for "$secs" "$@"; then ok "$what"; else
+    bad "$what: not within ${secs} s"
+    local n; for n in $(names); do status "$n" | jq -c '{name,role,term,leader,members:[.members[]|[.name,.node_id,.role,.healthy]]}' 2>/dev/null && break; done
+  fi
 }
 
 # ---- the devnet -------------------------------------------------------------
