@@ -93,8 +93,12 @@ for round in 1 2 3; do
   say "round $round: $k payouts scheduled, due $due"
   case $moment in
     after-scheduling) ;;
-    intent-in-flight) try_for $((DUE_MS / 1000 + 10 * SLOW)) any_intent "$leader" "${ids[@]}" \
-                        || say "round $round: NOTE: no intent seen in flight (all went by between two looks)" ;;
+    intent-in-flight) # the first intent of the burst: a tight look at the first swap
+      end=$(( $(date +%s%3N) + DUE_MS + 300 * SWAPS * PAYOUTS * SLOW + 10000 * SLOW ))
+      until any_intent "$leader" "${ids[0]}"; do
+        [ "$(date +%s%3N)" -ge "$end" ] && { say "round $round: NOTE: no intent seen in flight"; break; }
+        sleep 0.02
+      done ;;
     after-due) while [ "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)" \< "$due" ]; do sleep 0.05; done; sleep 0.1 ;;
   esac
   victim=$leader; victim_id=$(status "$victim" | jq -r .node_id)
