@@ -70,6 +70,15 @@ cl_cleanup() {
   if [ -n "$lpid" ] && [ -n "$laddr" ] && { tr '\0' ' ' <"/proc/$lpid/cmdline"; } 2>/dev/null | grep -qF -- "--listen $laddr "; then
     kill -KILL "$lpid" 2>/dev/null
   fi
+  # Under the sanitizers a process reports into its log (at exit for leaks):
+  # any report fails the test.
+  local reports
+  reports=$(grep -rlE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$tmp" --include='*.log' 2>/dev/null)
+  if [ -n "$reports" ]; then
+    echo "FAIL: $cl_test: sanitizer reports in: $reports"
+    grep -rhE -A20 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' $reports | head -60
+    [ "$rc" -eq 0 ] && rc=1
+  fi
   if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then cl_tails 40; fi
   if [ "${TCN_CLUSTER_KEEP:-0}" = 1 ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
   exit "$rc"
