@@ -8,6 +8,7 @@ packages=(
   libssl-dev libsodium-dev libcbor-dev libjansson-dev libcmocka-dev nettle-dev libgmp-dev
   libevent-dev libcurl4-openssl-dev
   openssl python3 xxd
+  jq curl tcpdump
 )
 
 missing=()

@@ -1,4 +1,4 @@
-/* tcn devnet up | down | add | status — a local network on loopback with
+/* tcn devnet up | down | add | restart — a local network on loopback with
  * the simulated TEE: a `tcn ledger` and N tcnd processes, all described in
  * one directory (devnet.h). `tcn devnet demo` is in devnet_demo.c. */
 #include <errno.h>
@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -15,6 +16,7 @@
 #include "attest/sim.h"
 #include "chain/base58.h"
 #include "cli/cli.h"
+#include "cli/client.h"
 #include "cli/devnet.h"
 #include "util/encoding.h"
 #include "util/file.h"
@@ -23,7 +25,8 @@ static const char usage_text[] =
     "usage: tcn devnet up [--nodes N] [--dir DIR] [--tcnd PATH] [--heartbeat-ms N]\n"
     "                     [--election-timeout-ms N] [--replace-after-ms N] [--json]\n"
     "       tcn devnet down [--dir DIR] [--json]\n"
-    "       tcn devnet add [--dir DIR] [--binary PATH] [--json]\n"
+    "       tcn devnet add [--dir DIR] [--binary PATH] [--platform-key FILE] [--timeout-ms N] [--json]\n"
+    "       tcn devnet restart NAME [--dir DIR] [--timeout-ms N] [--json]\n"
     "       tcn devnet demo [--dir DIR] [--nodes N]\n"
     "  up     start a ledger and N (1..7, default 3) tcnd nodes on 127.0.0.1 with the simulated\n"
     "         TEE, wait until they elected a leader and created the network; DIR (default\n"
@@ -31,7 +34,10 @@ static const char usage_text[] =
     "         sim platform key and every process's log\n"
     "  down   stop exactly the processes `up` and `add` started in DIR\n"
     "  add    start one more node (from another tcnd binary with --binary) that asks to join;\n"
-    "         \"joined\" says whether it became a member\n"
+    "         \"joined\" says whether it became a member within --timeout-ms (default 30000);\n"
+    "         --platform-key: its sim platform key (another TEE \"vendor\"; default the devnet's)\n"
+    "  restart start the node NAME again (it must not be running: after a crash or kill -9) on\n"
+    "         the same addresses, with a fresh identity, asking to join; \"joined\" as for add\n"
     "  demo   up, swaps, payouts, the leader killed mid-burst, every payout and refund\n"
     "         checked, down — narrated\n"
     "exit: 0 success, 1 failed, 2 usage error\n";
@@ -140,6 +146,7 @@ typedef struct node_spec {
     char peer[32];
     char api[32];
     char binary[PATH_MAX];
+    char platform_key[PATH_MAX]; /* "" = the devnet's platform.key */
     pid_t pid;
 } node_spec;
 
@@ -147,7 +154,10 @@ static int start_node(const char *dir, const json_t *net, node_spec *ns, const c
                       tcn_error *err)
 {
     char key[PATH_MAX], log[PATH_MAX], hb[16], et[16], ra[16];
-    path_in(key, sizeof(key), dir, "platform.key");
+    if (ns->platform_key[0] != '\0')
+        snprintf(key, sizeof(key), "%s", ns->platform_key);
+    else
+        path_in(key, sizeof(key), dir, "platform.key");
     char logname[64];
     snprintf(logname, sizeof(logname), "%s.log", ns->name);
     path_in(log, sizeof(log), dir, logname);
@@ -193,8 +203,11 @@ static int start_node(const char *dir, const json_t *net, node_spec *ns, const c
 
 static json_t *node_json(const node_spec *ns)
 {
-    return json_pack("{s:s,s:s,s:s,s:I,s:s}", "name", ns->name, "peer", ns->peer, "api", ns->api, "pid",
-                     (json_int_t)ns->pid, "binary", ns->binary);
+    json_t *o = json_pack("{s:s,s:s,s:s,s:I,s:s}", "name", ns->name, "peer", ns->peer, "api", ns->api, "pid",
+                          (json_int_t)ns->pid, "binary", ns->binary);
+    if (o != NULL && ns->platform_key[0] != '\0')
+        json_object_set_new(o, "platform_key", json_string(ns->platform_key));
+    return o;
 }
 
 static int new_addr(char *out, size_t cap, tcn_error *err)
@@ -208,9 +221,6 @@ static int new_addr(char *out, size_t cap, tcn_error *err)
 /* Waits until a node reports a leader and the network exists, then writes
  * pins.json (devnet_client.c). */
 int devnet_wait_ready(const char *dir, json_t *net, unsigned timeout_ms, tcn_error *err);
-/* Whether the member `name` is in the leader's view within timeout_ms. */
-int devnet_wait_member(const char *dir, json_t *net, const char *name, unsigned timeout_ms, bool *joined,
-                       tcn_error *err);
 
 static int stop_all(const char *dir, json_t *net, json_t *stopped);
 
@@ -467,9 +477,112 @@ static int cmd_down(int argc, char **argv)
     return TCN_EXIT_OK;
 }
 
+int devnet_client_for(const json_t *net, bool with_group, bool with_key, tcn_client **out, tcn_error *err);
+
+static uint64_t mono_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
+}
+
+/* Waits, at most timeout_ms of wall time, until a leader other than the new
+ * node counts it among the members: by its node id once the node told it
+ * (restart: the name is still the dead member's), else by name (add: names
+ * are new). Stops early when the new process is gone. */
+static int wait_joined(json_t *net, const node_spec *ns, bool by_id, unsigned timeout_ms, bool *joined,
+                       tcn_error *err)
+{
+    *joined = false;
+    tcn_client *cl = NULL, *self = NULL;
+    TCN_GUARD(devnet_client_for(net, true, false, &cl, err));
+    if (devnet_client_for(net, false, false, &self, err) != TCN_OK) {
+        tcn_client_free(cl);
+        return err->code;
+    }
+    char needle[96], own[128], new_id[32] = "";
+    needle_for("--listen-peer", ns->peer, needle, sizeof(needle));
+    snprintf(own, sizeof(own), "https://%s", ns->api);
+    uint64_t deadline = mono_ms() + timeout_ms;
+    for (;;) {
+        tcn_client_response r;
+        tcn_error e;
+        if (by_id && new_id[0] == '\0') {
+            /* Its own status tells its id (pinned like any client of the devnet: a
+             * node with another platform key or binary does not answer us). */
+            if (tcn_client_request(self, own, "GET", "/v1/status", NULL, false, &r, &e) == TCN_OK &&
+                r.status == 200 && json_is_string(json_object_get(r.body, "node_id")))
+                snprintf(new_id, sizeof(new_id), "%s", json_string_value(json_object_get(r.body, "node_id")));
+            tcn_client_response_free(&r);
+        }
+        size_t i;
+        json_t *nd;
+        json_array_foreach(json_object_get(net, "nodes"), i, nd)
+        {
+            const char *nm = json_string_value(json_object_get(nd, "name"));
+            if (nm == NULL || strcmp(nm, ns->name) == 0 || *joined)
+                continue; /* ask the others, not the newcomer */
+            char url[128];
+            snprintf(url, sizeof(url), "https://%s", json_string_value(json_object_get(nd, "api")));
+            if (tcn_client_request(cl, url, "GET", "/v1/status", NULL, false, &r, &e) == TCN_OK && r.status == 200 &&
+                json_is_string(json_object_get(r.body, "role")) &&
+                strcmp(json_string_value(json_object_get(r.body, "role")), "leader") == 0) {
+                size_t k;
+                json_t *m;
+                json_array_foreach(json_object_get(r.body, "members"), k, m)
+                {
+                    const char *mn = json_string_value(json_object_get(m, by_id ? "node_id" : "name"));
+                    const char *want = by_id ? new_id : ns->name;
+                    if (mn != NULL && want[0] != '\0' && strcmp(mn, want) == 0)
+                        *joined = true;
+                }
+            }
+            tcn_client_response_free(&r);
+        }
+        if (*joined || mono_ms() >= deadline || !devnet_pid_is_ours(ns->pid, needle))
+            break;
+        devnet_sleep_ms(200);
+    }
+    tcn_client_free(cl);
+    tcn_client_free(self);
+    return TCN_OK;
+}
+
+static int print_joined(int json, const node_spec *ns, bool joined, const char *verb)
+{
+    if (json)
+        tcn_cli_json_print(json_pack("{s:s,s:s,s:I,s:b}", "name", ns->name, "api", ns->api, "pid", (json_int_t)ns->pid,
+                                     "joined", joined));
+    else
+        printf("%s (pid %d, api https://%s) %s\n", ns->name, (int)ns->pid, ns->api,
+               joined ? verb : "was not admitted (see its log)");
+    return joined ? TCN_EXIT_OK : TCN_EXIT_FAIL;
+}
+
+/* The peer addresses of every node of the devnet but `except`. */
+static void join_list(json_t *nodes, const char *except, char *join, size_t cap)
+{
+    join[0] = '\0';
+    size_t i;
+    json_t *nd;
+    json_array_foreach(nodes, i, nd)
+    {
+        const char *peer = json_string_value(json_object_get(nd, "peer"));
+        const char *nm = json_string_value(json_object_get(nd, "name"));
+        if (except != NULL && nm != NULL && strcmp(nm, except) == 0)
+            continue;
+        if (peer != NULL && strlen(join) + strlen(peer) + 2 < cap) {
+            if (join[0] != '\0')
+                strcat(join, ",");
+            strcat(join, peer);
+        }
+    }
+}
+
 static int cmd_add(int argc, char **argv)
 {
-    const char *dir = DEVNET_DIR_DEFAULT, *binary = NULL;
+    const char *dir = DEVNET_DIR_DEFAULT, *binary = NULL, *pkey = NULL;
+    unsigned timeout_ms = DEVNET_JOIN_TIMEOUT_MS;
     int json = 0;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0)
@@ -478,7 +591,13 @@ static int cmd_add(int argc, char **argv)
             dir = argv[++i];
         else if (strcmp(argv[i], "--binary") == 0 && i + 1 < argc)
             binary = argv[++i];
-        else
+        else if (strcmp(argv[i], "--platform-key") == 0 && i + 1 < argc)
+            pkey = argv[++i];
+        else if (strcmp(argv[i], "--timeout-ms") == 0 && i + 1 < argc) {
+            if (!parse_uint(argv[i + 1], 0, 600000, &timeout_ms))
+                return usage_error("--timeout-ms: expected 0..600000, not ", argv[i + 1]);
+            i++;
+        } else
             return usage_error("unknown option or missing value: ", argv[i]);
     }
     tcn_error err;
@@ -500,18 +619,13 @@ static int cmd_add(int argc, char **argv)
         json_decref(net);
         return fail(json, &err);
     }
-    char join[(DEVNET_NODES_MAX + 16) * 32] = "";
-    size_t i;
-    json_t *nd;
-    json_array_foreach(nodes, i, nd)
-    {
-        const char *peer = json_string_value(json_object_get(nd, "peer"));
-        if (peer != NULL && strlen(join) + strlen(peer) + 2 < sizeof(join)) {
-            if (join[0] != '\0')
-                strcat(join, ",");
-            strcat(join, peer);
-        }
+    if (pkey != NULL && realpath(pkey, ns.platform_key) == NULL) {
+        tcn_err_set(&err, TCN_ERR_NOT_FOUND, "--platform-key %s: %s", pkey, strerror(errno));
+        json_decref(net);
+        return fail(json, &err);
     }
+    char join[(DEVNET_NODES_MAX + 16) * 32];
+    join_list(nodes, NULL, join, sizeof(join));
     int rc = new_addr(ns.peer, sizeof(ns.peer), &err);
     if (rc == TCN_OK)
         rc = new_addr(ns.api, sizeof(ns.api), &err);
@@ -523,17 +637,95 @@ static int cmd_add(int argc, char **argv)
     }
     bool joined = false;
     if (rc == TCN_OK)
-        rc = devnet_wait_member(adir, net, ns.name, DEVNET_JOIN_TIMEOUT_MS, &joined, &err);
+        rc = wait_joined(net, &ns, false, timeout_ms, &joined, &err);
     json_decref(net);
     if (rc != TCN_OK)
         return fail(json, &err);
-    if (json)
-        tcn_cli_json_print(json_pack("{s:s,s:s,s:I,s:b}", "name", ns.name, "api", ns.api, "pid", (json_int_t)ns.pid,
-                                     "joined", joined));
-    else
-        printf("%s (pid %d, api https://%s) %s\n", ns.name, (int)ns.pid, ns.api,
-               joined ? "joined the network" : "was not admitted (see its log)");
-    return joined ? TCN_EXIT_OK : TCN_EXIT_FAIL;
+    return print_joined(json, &ns, joined, "joined the network");
+}
+
+static int cmd_restart(int argc, char **argv)
+{
+    const char *dir = DEVNET_DIR_DEFAULT, *name = NULL;
+    unsigned timeout_ms = DEVNET_JOIN_TIMEOUT_MS;
+    int json = 0;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0)
+            json = 1;
+        else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc)
+            dir = argv[++i];
+        else if (strcmp(argv[i], "--timeout-ms") == 0 && i + 1 < argc) {
+            if (!parse_uint(argv[i + 1], 0, 600000, &timeout_ms))
+                return usage_error("--timeout-ms: expected 0..600000, not ", argv[i + 1]);
+            i++;
+        } else if (argv[i][0] != '-' && name == NULL)
+            name = argv[i];
+        else
+            return usage_error("unknown option or missing value: ", argv[i]);
+    }
+    if (name == NULL)
+        return usage_error("restart: which node? (NAME)", "");
+    tcn_error err;
+    tcn_err_clear(&err);
+    char adir[PATH_MAX];
+    json_t *net;
+    if (realpath(dir, adir) == NULL || devnet_load(adir, &net, &err) != TCN_OK) {
+        if (err.code == TCN_OK)
+            tcn_err_set(&err, TCN_ERR_NOT_FOUND, "no devnet in %s", dir);
+        return fail(json, &err);
+    }
+    json_t *nodes = json_object_get(net, "nodes"), *entry = NULL;
+    size_t i;
+    json_t *nd;
+    json_array_foreach(nodes, i, nd)
+    {
+        const char *nm = json_string_value(json_object_get(nd, "name"));
+        if (nm != NULL && strcmp(nm, name) == 0)
+            entry = nd;
+    }
+    node_spec ns;
+    memset(&ns, 0, sizeof(ns));
+    const char *peer = json_string_value(json_object_get(entry, "peer"));
+    const char *api = json_string_value(json_object_get(entry, "api"));
+    const char *bin = json_string_value(json_object_get(entry, "binary"));
+    const char *pkey = json_string_value(json_object_get(entry, "platform_key"));
+    if (entry == NULL || peer == NULL || api == NULL || bin == NULL) {
+        tcn_err_set(&err, TCN_ERR_NOT_FOUND, "no node named %s in %s", name, adir);
+        json_decref(net);
+        return fail(json, &err);
+    }
+    snprintf(ns.name, sizeof(ns.name), "%s", name);
+    snprintf(ns.peer, sizeof(ns.peer), "%s", peer);
+    snprintf(ns.api, sizeof(ns.api), "%s", api);
+    snprintf(ns.binary, sizeof(ns.binary), "%s", bin);
+    if (pkey != NULL)
+        snprintf(ns.platform_key, sizeof(ns.platform_key), "%s", pkey);
+    char needle[96];
+    needle_for("--listen-peer", ns.peer, needle, sizeof(needle));
+    pid_t old = (pid_t)json_integer_value(json_object_get(entry, "pid"));
+    if (devnet_pid_is_ours(old, needle)) {
+        tcn_err_set(&err, TCN_ERR_USAGE, "%s is still running (pid %d): a node restarts only after it died", name,
+                    (int)old);
+        json_decref(net);
+        return fail(json, &err);
+    }
+    char join[(DEVNET_NODES_MAX + 16) * 32];
+    join_list(nodes, name, join, sizeof(join));
+    /* Its addresses may still be held for a moment by the dead process's
+     * sockets; the node binds with SO_REUSEADDR, so only a live listener
+     * (someone else's) makes it fail, and then its log says so. */
+    int rc = start_node(adir, net, &ns, join, 0, &err);
+    if (rc == TCN_OK) {
+        json_object_set_new(entry, "pid", json_integer((json_int_t)ns.pid));
+        rc = devnet_save(adir, net, &err);
+    }
+    bool joined = false;
+    if (rc == TCN_OK)
+        rc = wait_joined(net, &ns, true, timeout_ms, &joined, &err);
+    json_decref(net);
+    if (rc != TCN_OK)
+        return fail(json, &err);
+    return print_joined(json, &ns, joined, "restarted and joined the network");
 }
 
 int tcn_cmd_devnet_demo(int argc, char **argv);
@@ -550,6 +742,8 @@ int tcn_cmd_devnet(int argc, char **argv)
         return cmd_down(argc - 2, argv + 2);
     if (strcmp(argv[1], "add") == 0)
         return cmd_add(argc - 2, argv + 2);
+    if (strcmp(argv[1], "restart") == 0)
+        return cmd_restart(argc - 2, argv + 2);
     if (strcmp(argv[1], "demo") == 0)
         return tcn_cmd_devnet_demo(argc - 2, argv + 2);
     return usage_error("unknown subcommand: ", argv[1]);
