@@ -28,7 +28,7 @@ static const char usage_text[] =
     "       tcn devnet add [--dir DIR] [--binary PATH] [--platform-key FILE] [--timeout-ms N] [--json]\n"
     "       tcn devnet restart NAME [--dir DIR] [--timeout-ms N] [--json]\n"
     "       tcn devnet demo [--dir DIR] [--nodes N]\n"
-    "  up     start a ledger and N (1..7, default 3) tcnd nodes on 127.0.0.1 with the simulated\n"
+    "  up     start a ledger and N (1..5, default 3) tcnd nodes on 127.0.0.1 with the simulated\n"
     "         TEE, wait until they elected a leader and created the network; DIR (default\n"
     "         ./tcn-devnet) receives the pins (pins.json), an operator key (client.key), the\n"
     "         sim platform key and every process's log\n"
@@ -236,7 +236,7 @@ static int cmd_up(int argc, char **argv)
             json = 1;
         else if (strcmp(a, "--nodes") == 0 && v) {
             if (!parse_uint(v, 1, DEVNET_NODES_MAX, &nodes))
-                return usage_error("--nodes: expected 1..7, not ", v);
+                return usage_error("--nodes: expected 1..5, not ", v);
             i++;
         } else if (strcmp(a, "--dir") == 0 && v) {
             dir = v;

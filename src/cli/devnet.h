@@ -10,7 +10,7 @@
 
 #include "util/err.h"
 
-/* What a devnet directory holds (docs/DEVNET.md):
+/* What a devnet directory holds (README "A local network by hand"):
  *   devnet.json   the processes (ledger, nodes: name, addresses, pid, binary)
  *   pins.json     what clients pin: measurement, group id, sim platform public key
  *   client.key    the first operator's key (hex seed, mode 0600)
@@ -18,7 +18,7 @@
  *   *.log         each process's log */
 #define DEVNET_DIR_DEFAULT "tcn-devnet"
 #define DEVNET_NODES_DEFAULT 3u
-#define DEVNET_NODES_MAX 7u
+#define DEVNET_NODES_MAX 5u /* tcnd --bootstrap-expect goes to 5: DESIGN §2, 2-5 coordinators */
 #define DEVNET_READY_TIMEOUT_MS 30000u
 #define DEVNET_JOIN_TIMEOUT_MS 30000u
 #define DEVNET_STOP_GRACE_MS 3000u

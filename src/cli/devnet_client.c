@@ -1,6 +1,5 @@
 /* The devnet asks its own nodes, through the attested client (client.h),
- * whether they are ready: a leader, the network created (a group id), and
- * whether a new node became a member. */
+ * whether they are ready: a leader and the network created (a group id). */
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,8 +17,6 @@
 int devnet_airdrop(const json_t *net, const char *to_b58, uint64_t lamports, tcn_error *err);
 int devnet_client_for(const json_t *net, bool with_group, bool with_key, tcn_client **out, tcn_error *err);
 int devnet_wait_ready(const char *dir, json_t *net, unsigned timeout_ms, tcn_error *err);
-int devnet_wait_member(const char *dir, json_t *net, const char *name, unsigned timeout_ms, bool *joined,
-                       tcn_error *err);
 
 static int hex_field(const json_t *o, const char *key, uint8_t *out, size_t want, tcn_error *err)
 {
@@ -151,46 +148,5 @@ int devnet_wait_ready(const char *dir, json_t *net, unsigned timeout_ms, tcn_err
     json_decref(pins);
     if (w != 0)
         return tcn_err_set(err, TCN_ERR_IO, "cannot write %s", path);
-    return TCN_OK;
-}
-
-/* Asks each node for the leader's view of the members until `name` is one. */
-int devnet_wait_member(const char *dir, json_t *net, const char *name, unsigned timeout_ms, bool *joined,
-                       tcn_error *err)
-{
-    (void)dir;
-    *joined = false;
-    tcn_client *cl;
-    TCN_GUARD(devnet_client_for(net, true, false, &cl, err));
-    json_t *nodes = json_object_get(net, "nodes");
-    for (unsigned waited = 0; waited <= timeout_ms && !*joined; waited += 200) {
-        size_t i;
-        json_t *nd;
-        json_array_foreach(nodes, i, nd)
-        {
-            if (strcmp(json_string_value(json_object_get(nd, "name")), name) == 0)
-                continue; /* ask the others, not the newcomer */
-            char url[128];
-            base_url(nd, url, sizeof(url));
-            tcn_client_response r;
-            tcn_error e;
-            if (tcn_client_request(cl, url, "GET", "/v1/status", NULL, false, &r, &e) == TCN_OK && r.status == 200 &&
-                json_is_string(json_object_get(r.body, "leader")) &&
-                strcmp(json_string_value(json_object_get(r.body, "role")), "leader") == 0) {
-                size_t k;
-                json_t *m;
-                json_array_foreach(json_object_get(r.body, "members"), k, m)
-                {
-                    const char *mn = json_string_value(json_object_get(m, "name"));
-                    if (mn != NULL && strcmp(mn, name) == 0)
-                        *joined = true;
-                }
-            }
-            tcn_client_response_free(&r);
-        }
-        if (!*joined)
-            devnet_sleep_ms(200);
-    }
-    tcn_client_free(cl);
     return TCN_OK;
 }
