@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -927,12 +928,23 @@ static struct conn *conn_new(tcn_peer_mesh *m, tcn_peer_direction dir, evutil_so
     return c;
 }
 
+/* Raft messages and PINGs are small and their latency is the point (a
+ * heartbeat held back by Nagle's algorithm delays every commit and every
+ * failover): no coalescing delay on peer sockets. */
+static void set_nodelay(evutil_socket_t fd)
+{
+    int one = 1;
+    if (fd >= 0)
+        (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
 static void accept_cb(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa, int len, void *ctx)
 {
     (void)lis, (void)len;
     tcn_peer_mesh *m = ctx;
     char remote[TCN_NODE_ADDR_CHARS_MAX + 1];
     sockaddr_text(sa, remote, sizeof(remote));
+    set_nodelay(fd);
     if (m->closing || conn_new(m, TCN_PEER_INBOUND, fd, remote) == NULL)
         evutil_closesocket(fd);
 }
@@ -961,6 +973,7 @@ static void dial_attempt(tcn_peer_mesh *m, struct dial *d)
         conn_close(c, 0, "connect failed");
         return;
     }
+    set_nodelay(bufferevent_getfd(c->bev));
 }
 
 static int dial_add(tcn_peer_mesh *m, const tcn_node_addr *addr, struct dial **out, tcn_error *err)
