@@ -27,6 +27,7 @@ etcd_certs() {
 }
 
 ETCD_PIDS=()
+ETCD_DATA=()
 etcd_up() {
     local d=$1 parent=$2 hb=$3 et=$4
     etcd_certs "$d"
@@ -65,8 +66,8 @@ etcd_up() {
 
 etcd_down() {
     local p
-    for p in "${ETCD_PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-    for p in "${ETCD_PIDS[@]}"; do wait "$p" 2>/dev/null; done
+    for p in "${ETCD_PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+    for p in "${ETCD_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
     local x
     for x in "${ETCD_DATA[@]}"; do rm -rf "$x"; done
     ETCD_PIDS=() ETCD_DATA=()
