@@ -493,6 +493,8 @@ static int run_load(bool tcn, const char *where, int clients, double seconds, bo
         /* The swaps: each thread makes its own before the clock starts. */
         double expect = getenv("BENCH_EXPECT_WPS") ? atof(getenv("BENCH_EXPECT_WPS")) : SWAP_WRITES_CAP;
         size_t per = (size_t)((expect * seconds) / (63.0 * clients)) + 2;
+        if (getenv("BENCH_SWAPS_PER_CLIENT")) /* a fixed number: a client stops when they are full */
+            per = (size_t)atol(getenv("BENCH_SWAPS_PER_CLIENT"));
         for (int i = 0; i < clients; i++) {
             ws[i].swaps = calloc(per, sizeof(long));
             ws[i].n_swaps = per;
