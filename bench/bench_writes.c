@@ -527,7 +527,10 @@ static int run_load(bool tcn, const char *where, int clients, double seconds, bo
     if (tcn)
         fprintf(stderr, "bench_writes: swaps made and connections warm in %.1f s\n", (double)(mono_us() - tp) / 1e6);
     if (getenv("BENCH_KILL_BEFORE")) { /* diagnosis only: e.g. the ledger, so executor steps fail at once */
-        kill((pid_t)atoi(getenv("BENCH_KILL_BEFORE")), SIGKILL);
+        pid_t victim = (pid_t)atoi(getenv("BENCH_KILL_BEFORE"));
+        if (victim <= 1)
+            die("BENCH_KILL_BEFORE: not a pid: %s", getenv("BENCH_KILL_BEFORE"));
+        kill(victim, SIGKILL);
         sleep_us(300000);
     }
     uint64_t t0 = mono_us();

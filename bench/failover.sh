@@ -26,6 +26,13 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
+# tcn devnet up, once more if it fails (on a loaded machine a start can time out).
+devnet_up() { # dir preload args...
+    local d=$1 pre=$2; shift 2
+    LD_PRELOAD=$pre "$tcn" devnet up --dir "$d" "$@" >/dev/null && return 0
+    rm -rf "$d"
+    LD_PRELOAD=$pre "$tcn" devnet up --dir "$d" "$@" >/dev/null
+}
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); $(date -u +%FT%TZ); load average $(cut -d' ' -f1-3 /proc/loadavg)"
 cc -O2 -shared -fPIC -o "$work/nodelay.so" "$here/shim/nodelay.c" -ldl
@@ -43,8 +50,7 @@ tcn_setting() { # label preload hb et
     : >"$f"
     for i in $(seq 1 "$reps"); do
         devnet=$work/devnet
-        LD_PRELOAD=$pre "$tcn" devnet up --dir "$devnet" --heartbeat-ms "$hb" --election-timeout-ms "$et" \
-            --replace-after-ms 0 >/dev/null
+        devnet_up "$devnet" "$pre" --heartbeat-ms "$hb" --election-timeout-ms "$et" --replace-after-ms 0
         out=$(LD_PRELOAD= "$bw" tcn-failover "$devnet" || echo '{"error":1}')
         echo "$out" >>"$f"
         echo "{\"run\":\"tcn-$label\",\"heartbeat_ms\":$hb,\"election_ms\":$et,${out#\{}" >>"$RESULTS"

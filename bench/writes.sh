@@ -31,6 +31,13 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
+# tcn devnet up, once more if it fails (on a loaded machine a start can time out).
+devnet_up() { # dir preload args...
+    local d=$1 pre=$2; shift 2
+    LD_PRELOAD=$pre "$tcn" devnet up --dir "$d" "$@" >/dev/null && return 0
+    rm -rf "$d"
+    LD_PRELOAD=$pre "$tcn" devnet up --dir "$d" "$@" >/dev/null
+}
 
 emit() { echo "$1"; echo "$1" >>"$RESULTS"; }
 load() { echo "# load average: $(cut -d' ' -f1-3 /proc/loadavg)" >&2; }
@@ -42,7 +49,7 @@ cc -O2 -shared -fPIC -o "$work/nodelay.so" "$here/shim/nodelay.c" -ldl
 tcn_run() { # label preload clients [--new-conn]
     local label=$1 pre=$2 n=$3; shift 3
     devnet=$work/devnet-$label-$n
-    LD_PRELOAD=$pre "$tcn" devnet up --dir "$devnet" --heartbeat-ms "$HB" --election-timeout-ms "$ET" >/dev/null
+    devnet_up "$devnet" "$pre" --heartbeat-ms "$HB" --election-timeout-ms "$ET"
     load
     local out
     out=$(BENCH_EXPECT_WPS=${EXPECT:-1500} "$bw" tcn "$devnet" "$n" "$secs" "$@")
@@ -60,7 +67,7 @@ if [ "${DIAG:-1}" = 1 ]; then
     # chain RPCs (docs/BENCHMARKS.md, "where the time goes").
     for n in $CLIENTS; do
         devnet=$work/devnet-noexec-$n
-        LD_PRELOAD=$work/nodelay.so "$tcn" devnet up --dir "$devnet" --heartbeat-ms "$HB" --election-timeout-ms "$ET" >/dev/null
+        devnet_up "$devnet" "$work/nodelay.so" --heartbeat-ms "$HB" --election-timeout-ms "$ET"
         load
         lpid=$(sed -n '/"ledger"/,/}/s/.*"pid": *\([0-9]*\).*/\1/p' "$devnet/devnet.json" | head -1)
         out=$(BENCH_KILL_BEFORE=$lpid BENCH_EXPECT_WPS=3000 "$bw" tcn "$devnet" "$n" "$secs")
