@@ -3,6 +3,9 @@
 #   make test    everything CI runs: -Werror build + suite, ASan/UBSan build + suite, short fuzz runs
 #   make check   the suite once, on the normal build (quick)
 #   make bench   benchmarks (figures recorded in docs/BENCHMARKS.md)
+#   make bench-network  tcn devnet vs a 3-member etcd (TLS) on 127.0.0.1: writes/s + latency
+#                (bench/writes.sh) and failover time (bench/failover.sh); installs etcd with apt-get
+#                when missing (root); BENCH_SECONDS per load run (5), BENCH_REPS failovers (20)
 #   make fuzz    long libFuzzer runs (FUZZ_SECONDS per target, default 300)
 #   make sim-long tcn-sim over seeds from a random start until stopped (Ctrl-C) or SIM_SECONDS pass;
 #                prints every failing seed's reproduction command (SIM_STEPS, SIM_ARGS, SIM_START)
@@ -16,7 +19,7 @@ FUZZ_SMOKE_SECONDS ?= 20
 SIM_SECONDS ?= 0
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build check test test-sanitize fuzz fuzz-smoke fuzz-build demo bench sim-long clean
+.PHONY: all deps build check test test-sanitize fuzz fuzz-smoke fuzz-build demo bench bench-network sim-long clean
 
 all: build
 
@@ -54,6 +57,10 @@ demo: build
 
 bench: build
 	@./scripts/bench.sh $(BUILD)
+
+bench-network: build
+	@./bench/writes.sh $(BUILD) $(or $(BENCH_SECONDS),5)
+	@./bench/failover.sh $(BUILD) $(or $(BENCH_REPS),20)
 
 sim-long: build
 	@./tests/sim/sim_long.sh $(BUILD)/bin/tcn-sim $(SIM_SECONDS)
