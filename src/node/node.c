@@ -100,6 +100,27 @@ static void waiters_expire(tcn_node *n, uint64_t now)
     }
 }
 
+/* Acts on the core's ready once the loop has run every callback that is
+ * ready now: proposals and messages that arrive together (16 clients'
+ * writes, a burst of answers) then leave in one AppendEntries per peer
+ * instead of one each. */
+static void on_drain(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    tcn_node *n = arg;
+    n->drain_scheduled = false;
+    node_drain(n);
+}
+
+void node_drain_soon(tcn_node *n)
+{
+    if (n->drain_scheduled)
+        return;
+    n->drain_scheduled = true;
+    event_active(n->ev_drain, EV_TIMEOUT, 0);
+}
+
 int node_propose(tcn_node *n, const uint8_t *cmd, size_t len, uint64_t *index)
 {
     if (n->stopping)
@@ -109,7 +130,7 @@ int node_propose(tcn_node *n, const uint8_t *cmd, size_t len, uint64_t *index)
     if (rc == TCN_OK) {
         if (index)
             *index = idx;
-        node_drain(n);
+        node_drain_soon(n);
     }
     return rc;
 }
@@ -134,7 +155,7 @@ int node_propose_wait(tcn_node *n, const uint8_t *cmd, size_t len, tcn_api_done_
     n->waiters[n->waiters_n++] = (node_waiter){.index = index, .term = term,
                                                .deadline_ms = node_mono_ms() + NODE_WAIT_MS_MAX,
                                                .done = done, .arg = arg};
-    node_drain(n);
+    node_drain_soon(n);
     return TCN_OK;
 }
 
@@ -375,7 +396,7 @@ static void on_raft(void *ctx, uint64_t from, const uint8_t *p, size_t len)
     if (rc != TCN_OK && rc != TCN_ERR_CORRUPT)
         tcn_log(TCN_LOG_DEBUG, "raft message refused by the core", "peer", peer, "type",
                 tcn_raft_msg_type_name(m.type), NULL);
-    node_drain(n);
+    node_drain_soon(n);
 }
 
 static void on_peer_up(void *ctx, const tcn_peer_info *info)
@@ -591,7 +612,9 @@ int tcn_node_new(const tcn_node_config *cfg, tcn_provider *prov, tcn_node **out,
     n->ev_tick = event_new(n->base, -1, EV_PERSIST, on_tick, n);
     n->ev_stop_deadline = evtimer_new(n->base, on_stop_deadline, n);
     n->ev_linger = evtimer_new(n->base, on_linger, n);
-    if (n->ev_tick == NULL || n->ev_stop_deadline == NULL || n->ev_linger == NULL) {
+    n->ev_drain = event_new(n->base, -1, 0, on_drain, n);
+    if (n->ev_tick == NULL || n->ev_stop_deadline == NULL || n->ev_linger == NULL ||
+        n->ev_drain == NULL) {
         rc = tcn_err_set(err, TCN_ERR_NOMEM, "node: out of memory");
         goto fail;
     }
@@ -657,6 +680,8 @@ void tcn_node_free(tcn_node *n)
         event_free(n->ev_stop_deadline);
     if (n->ev_linger)
         event_free(n->ev_linger);
+    if (n->ev_drain)
+        event_free(n->ev_drain);
     if (n->ev_sigterm)
         event_free(n->ev_sigterm);
     if (n->ev_sigint)

@@ -145,6 +145,8 @@ struct tcn_node {
 
     struct event *ev_tick, *ev_props, *ev_sigterm, *ev_sigint, *ev_stop_deadline, *ev_linger;
     uint64_t linger_until_ms;
+    struct event *ev_drain; /* node_drain_soon */
+    bool drain_scheduled;
     bool stopping;
     int fatal;               /* a code that stopped the loop */
     char fatal_msg[TCN_ERR_MSG_MAX + 128];
@@ -160,6 +162,7 @@ uint64_t node_wall_ms(void);
 
 /* node.c */
 void node_drain(tcn_node *n);
+void node_drain_soon(tcn_node *n);
 int node_propose(tcn_node *n, const uint8_t *cmd, size_t len, uint64_t *index);
 void node_fail(tcn_node *n, int code, const char *msg);
 
