@@ -25,7 +25,8 @@ static const char usage_text[] =
     "usage: tcn devnet up [--nodes N] [--dir DIR] [--tcnd PATH] [--heartbeat-ms N]\n"
     "                     [--election-timeout-ms N] [--replace-after-ms N] [--json]\n"
     "       tcn devnet down [--dir DIR] [--json]\n"
-    "       tcn devnet add [--dir DIR] [--binary PATH] [--platform-key FILE] [--timeout-ms N] [--json]\n"
+    "       tcn devnet add [--dir DIR] [--binary PATH] [--platform-key FILE] [--standby] [--timeout-ms N]\n"
+    "                      [--json]\n"
     "       tcn devnet restart NAME [--dir DIR] [--timeout-ms N] [--json]\n"
     "       tcn devnet demo [--dir DIR] [--nodes N]\n"
     "  up     start a ledger and N (1..5, default 3) tcnd nodes on 127.0.0.1 with the simulated\n"
@@ -35,7 +36,8 @@ static const char usage_text[] =
     "  down   stop exactly the processes `up` and `add` started in DIR\n"
     "  add    start one more node (from another tcnd binary with --binary) that asks to join;\n"
     "         \"joined\" says whether it became a member within --timeout-ms (default 30000);\n"
-    "         --platform-key: its sim platform key (another TEE \"vendor\"; default the devnet's)\n"
+    "         --platform-key: its sim platform key (another TEE \"vendor\"; default the devnet's);\n"
+    "         --standby: a voter that hands leadership to the others (tcnd --standby)\n"
     "  restart start the node NAME again (it must not be running: after a crash or kill -9) on\n"
     "         the same addresses, with a fresh identity, asking to join; \"joined\" as for add\n"
     "  demo   up, swaps, payouts, the leader killed mid-burst, every payout and refund\n"
@@ -147,6 +149,7 @@ typedef struct node_spec {
     char api[32];
     char binary[PATH_MAX];
     char platform_key[PATH_MAX]; /* "" = the devnet's platform.key */
+    bool standby;                /* tcnd --standby */
     pid_t pid;
 } node_spec;
 
@@ -197,6 +200,8 @@ static int start_node(const char *dir, const json_t *net, node_spec *ns, const c
     argv[k++] = et;
     argv[k++] = "--replace-after-ms";
     argv[k++] = ra;
+    if (ns->standby)
+        argv[k++] = "--standby";
     argv[k] = NULL;
     return devnet_spawn(argv, log, &ns->pid, err);
 }
@@ -207,6 +212,8 @@ static json_t *node_json(const node_spec *ns)
                           (json_int_t)ns->pid, "binary", ns->binary);
     if (o != NULL && ns->platform_key[0] != '\0')
         json_object_set_new(o, "platform_key", json_string(ns->platform_key));
+    if (o != NULL && ns->standby)
+        json_object_set_new(o, "standby", json_true());
     return o;
 }
 
@@ -583,6 +590,7 @@ static int cmd_add(int argc, char **argv)
 {
     const char *dir = DEVNET_DIR_DEFAULT, *binary = NULL, *pkey = NULL;
     unsigned timeout_ms = DEVNET_JOIN_TIMEOUT_MS;
+    bool standby = false;
     int json = 0;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0)
@@ -593,6 +601,8 @@ static int cmd_add(int argc, char **argv)
             binary = argv[++i];
         else if (strcmp(argv[i], "--platform-key") == 0 && i + 1 < argc)
             pkey = argv[++i];
+        else if (strcmp(argv[i], "--standby") == 0)
+            standby = true;
         else if (strcmp(argv[i], "--timeout-ms") == 0 && i + 1 < argc) {
             if (!parse_uint(argv[i + 1], 0, 600000, &timeout_ms))
                 return usage_error("--timeout-ms: expected 0..600000, not ", argv[i + 1]);
@@ -612,6 +622,7 @@ static int cmd_add(int argc, char **argv)
     json_t *nodes = json_object_get(net, "nodes");
     node_spec ns;
     memset(&ns, 0, sizeof(ns));
+    ns.standby = standby;
     snprintf(ns.name, sizeof(ns.name), "node-%zu", json_array_size(nodes) + 1);
     const char *bin = binary ? binary : json_string_value(json_object_get(json_array_get(nodes, 0), "binary"));
     if (bin == NULL || realpath(bin, ns.binary) == NULL) {
@@ -700,6 +711,7 @@ static int cmd_restart(int argc, char **argv)
     snprintf(ns.binary, sizeof(ns.binary), "%s", bin);
     if (pkey != NULL)
         snprintf(ns.platform_key, sizeof(ns.platform_key), "%s", pkey);
+    ns.standby = json_is_true(json_object_get(entry, "standby"));
     char needle[96];
     needle_for("--listen-peer", ns.peer, needle, sizeof(needle));
     pid_t old = (pid_t)json_integer_value(json_object_get(entry, "pid"));
