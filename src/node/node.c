@@ -282,7 +282,10 @@ static void send_msg(tcn_node *n, const tcn_raft_msg *m)
 static void update_acting(tcn_node *n)
 {
     uint64_t acting = 0;
-    if (n->role == TCN_RAFT_LEADER && !n->stopping && tcn_raft_commit_in_term(n->raft))
+    /* Everything committed is applied (a drain stops after 64 readies, so a
+     * huge backlog may still be waiting: then not yet). */
+    if (n->role == TCN_RAFT_LEADER && !n->stopping && tcn_raft_commit_in_term(n->raft) &&
+        n->applied_raft >= tcn_raft_commit_index(n->raft))
         acting = n->term;
     node_exec_set_acting(n, acting, n->applied_raft);
     atomic_store(&n->acting_term, acting);
