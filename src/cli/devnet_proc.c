@@ -29,7 +29,14 @@ void devnet_sleep_ms(unsigned ms)
     }
 }
 
-int devnet_free_port(uint16_t *port, tcn_error *err)
+/* Ports this process handed out already: the kernel may give a port it
+ * just freed again, and one devnet command asks for several. */
+#define DEVNET_PORTS_GIVEN_MAX 64u
+#define DEVNET_PORT_TRIES_MAX 32
+static uint16_t g_given[DEVNET_PORTS_GIVEN_MAX];
+static size_t g_n_given;
+
+static int bind_any(uint16_t *port, int *fd_out, tcn_error *err)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
@@ -44,9 +51,41 @@ int devnet_free_port(uint16_t *port, tcn_error *err)
         close(fd);
         return tcn_err_set(err, TCN_ERR_IO, "devnet: cannot find a free port: %s", strerror(e));
     }
-    close(fd);
     *port = ntohs(a.sin_port);
+    *fd_out = fd;
     return TCN_OK;
+}
+
+int devnet_free_port(uint16_t *port, tcn_error *err)
+{
+    int held[DEVNET_PORT_TRIES_MAX];
+    int n_held = 0, rc = TCN_OK;
+    for (;;) {
+        uint16_t p;
+        int fd;
+        rc = bind_any(&p, &fd, err);
+        if (rc != TCN_OK)
+            break;
+        bool seen = false;
+        for (size_t i = 0; i < g_n_given; i++)
+            seen |= g_given[i] == p;
+        if (!seen) {
+            close(fd);
+            *port = p;
+            if (g_n_given < DEVNET_PORTS_GIVEN_MAX)
+                g_given[g_n_given++] = p;
+            break;
+        }
+        if (n_held == DEVNET_PORT_TRIES_MAX) {
+            close(fd);
+            rc = tcn_err_set(err, TCN_ERR_IO, "devnet: no fresh free port after %d tries", DEVNET_PORT_TRIES_MAX);
+            break;
+        }
+        held[n_held++] = fd; /* kept bound so that the kernel offers another */
+    }
+    for (int i = 0; i < n_held; i++)
+        close(held[i]);
+    return rc;
 }
 
 bool devnet_port_open(uint16_t port)
