@@ -61,8 +61,8 @@ int devnet_free_port(uint16_t *port, tcn_error *err)
     int held[DEVNET_PORT_TRIES_MAX];
     int n_held = 0, rc = TCN_OK;
     for (;;) {
-        uint16_t p;
-        int fd;
+        uint16_t p = 0;
+        int fd = -1;
         rc = bind_any(&p, &fd, err);
         if (rc != TCN_OK)
             break;
