@@ -65,7 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         bool present;
         uint64_t u;
         tcn_chain_pubkey pk;
-        tcn_policy pol;
+        tcn_key_policy pol;
         bad_says_why(api_json_fields(o, allowed, &bad), &bad);
         memset(&bad, 0, sizeof(bad));
         bool ok = api_json_u64(o, "amount", true, &present, &u, &bad);
