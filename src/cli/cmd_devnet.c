@@ -122,6 +122,14 @@ int devnet_load(const char *dir, json_t **out, tcn_error *err)
     return TCN_OK;
 }
 
+/* The devnet in dir: its absolute path in adir (PATH_MAX) and devnet.json. */
+static int open_devnet(const char *dir, char *adir, json_t **net, tcn_error *err)
+{
+    if (realpath(dir, adir) == NULL)
+        return tcn_err_set(err, TCN_ERR_NOT_FOUND, "no devnet in %s (%s)", dir, strerror(errno));
+    return devnet_load(adir, net, err);
+}
+
 static int devnet_save(const char *dir, json_t *o, tcn_error *err)
 {
     char path[PATH_MAX], tmp[PATH_MAX];
@@ -462,11 +470,8 @@ static int cmd_down(int argc, char **argv)
     tcn_err_clear(&err);
     char adir[PATH_MAX];
     json_t *net;
-    if (realpath(dir, adir) == NULL || devnet_load(adir, &net, &err) != TCN_OK) {
-        if (err.code == TCN_OK)
-            tcn_err_set(&err, TCN_ERR_NOT_FOUND, "no devnet in %s", dir);
+    if (open_devnet(dir, adir, &net, &err) != TCN_OK)
         return fail(json, &err);
-    }
     json_t *stopped = json_array();
     (void)stop_all(adir, net, stopped);
     char p[PATH_MAX];
@@ -614,11 +619,8 @@ static int cmd_add(int argc, char **argv)
     tcn_err_clear(&err);
     char adir[PATH_MAX];
     json_t *net;
-    if (realpath(dir, adir) == NULL || devnet_load(adir, &net, &err) != TCN_OK) {
-        if (err.code == TCN_OK)
-            tcn_err_set(&err, TCN_ERR_NOT_FOUND, "no devnet in %s", dir);
+    if (open_devnet(dir, adir, &net, &err) != TCN_OK)
         return fail(json, &err);
-    }
     json_t *nodes = json_object_get(net, "nodes");
     node_spec ns;
     memset(&ns, 0, sizeof(ns));
@@ -680,11 +682,8 @@ static int cmd_restart(int argc, char **argv)
     tcn_err_clear(&err);
     char adir[PATH_MAX];
     json_t *net;
-    if (realpath(dir, adir) == NULL || devnet_load(adir, &net, &err) != TCN_OK) {
-        if (err.code == TCN_OK)
-            tcn_err_set(&err, TCN_ERR_NOT_FOUND, "no devnet in %s", dir);
+    if (open_devnet(dir, adir, &net, &err) != TCN_OK)
         return fail(json, &err);
-    }
     json_t *nodes = json_object_get(net, "nodes"), *entry = NULL;
     size_t i;
     json_t *nd;
